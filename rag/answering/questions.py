@@ -1,0 +1,62 @@
+"""Checking a question and reading what it asks for."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.errors import QuestionError
+
+MAX_CHARS = 1000
+HTML_TAG = re.compile(r"<[^<>]{0,200}>")
+CJK = re.compile(r"[\u3400-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+# What kind of fact a question wants. A sentence that contains that kind of fact is preferred.
+ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多久以前|when\b|what (?:date|day|year|time)", re.I)
+ASKS_QUANTITY = re.compile(r"多少|多久|多长时间|几[个家次倍年天人位名]?|多大|多高|多长|比例|份额|百分之|how (?:many|much|long|big|large)|what (?:percentage|share|number)", re.I)
+HAS_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{4}-\d{1,2}-\d{1,2}|年[初底中末]|月[初底中末]|上周|去年|今年|明年|[春夏秋冬]天")
+# "一家公司" is "a company", not a count: a Chinese numeral counts only when it is not a lone 一.
+HAS_NUMBER = re.compile(r"\d|[两二三四五六七八九十百千万亿][一二三四五六七八九十两百千万亿几]*\s*[倍个家次年天人位名%]")
+# Questions about the document itself (its author, editor, source, date) are answered from its header.
+ABOUT_DOCUMENT = re.compile(r"文章|本文|这篇|原文|作者|编辑|来源|出处|article|author|editor|\bsource\b|published|written|\bwrote\b", re.I)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # as asked, stripped
+    search_text: str  # HTML tags removed
+    language: str  # "zh-Hans", "zh-Hant" or "en"
+    asks_time: bool
+    asks_quantity: bool
+    about_document: bool
+
+
+def check_question(question: object) -> str:
+    """The question stripped of surrounding space, or QuestionError with a message that says what to fix."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, got {type(question).__name__}")
+    text = question.strip()
+    if not text:
+        raise QuestionError("the question is empty; type a question about the documents")
+    if len(text) > MAX_CHARS:
+        raise QuestionError(f"the question is {len(text)} characters long; the limit is {MAX_CHARS}, so shorten it")
+    for ch in text:
+        if unicodedata.category(ch) == "Cc" and ch not in "\n\t\r":
+            raise QuestionError(f"the question contains the control character U+{ord(ch):04X}; remove it and ask again")
+    return text
+
+
+def read_question(question: object, simplified: str) -> Question:
+    """`simplified` is the question converted to Simplified script, used to tell Traditional questions apart."""
+    text = check_question(question)
+    # Tags are not words anyone asks about; they are dropped for the search and never rendered as HTML.
+    search_text = HTML_TAG.sub(" ", text).strip()
+    if not re.search(r"\w", search_text):
+        raise QuestionError("the question has no words in it (only HTML or symbols); ask in words about the documents")
+    if CJK.search(search_text):
+        language = "zh-Hant" if simplified != text else "zh-Hans"
+    else:
+        language = "en" if LATIN.search(search_text) else "zh-Hans"
+    return Question(text, search_text, language, bool(ASKS_TIME.search(search_text)),
+                    bool(ASKS_QUANTITY.search(search_text)), bool(ABOUT_DOCUMENT.search(search_text)))

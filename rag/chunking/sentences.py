@@ -1,0 +1,91 @@
+"""Sentence splitting for Chinese (and mixed Chinese/English) text, keeping exact offsets.
+
+Rules:
+- A sentence ends at 。！？ or their half-width forms !?, at an ellipsis …, or at a half-width
+  period followed by a space (English), but not at the period inside numbers and names
+  ("GPT-5.4", "10.2 万").
+- Closing quotes and brackets right after the end mark stay with their sentence: `“吃相太难看”。`
+- Every line is its own unit, so headings and header lines ("作者:川川") stay separate sentences.
+- Leading and trailing whitespace is not part of a sentence; `text[start:end] == sentence.text`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+END_MARKS = "。！？!?…"
+CLOSERS = "”’\"'」』）)】》〉]"
+# Whitespace that str.strip() leaves alone but that never belongs to a sentence.
+EXTRA_SPACE = "\ufeff\u200b"
+
+# Page furniture that is never an answer: "scan to follow our account" footers and the like.
+BOILERPLATE = re.compile(r"扫码|二维码|关注公众号|关注我们|获取更多.{0,6}资讯|点击阅读原文|长按识别|点赞|点个在看")
+
+# A document's header is the run of short lines before its first real paragraph
+# (site, date, view count, source, author, editor in a news article).
+PARAGRAPH_CHARS = 40
+MAX_HEADER_LINES = 12
+
+
+@dataclass(frozen=True)
+class Sentence:
+    source: str
+    start: int
+    end: int
+    text: str
+    header: bool  # in the short lines before the first paragraph: where dates, authors and sources live
+    quotable: bool  # False for boilerplate, which must never be quoted as an answer
+
+
+def _is_end(line: str, i: int) -> bool:
+    ch = line[i]
+    if ch in END_MARKS:
+        return True
+    if ch == ".":
+        after = line[i + 1 : i + 2]
+        before = line[i - 1 : i]
+        return (after == "" or after.isspace()) and not before.isdigit() and before != "."
+    return False
+
+
+def _split_line(line: str) -> list[tuple[int, int]]:
+    """(start, end) pairs of the sentences in one line, relative to the line."""
+    spans, start, i, n = [], 0, 0, len(line)
+    while i < n:
+        if _is_end(line, i):
+            j = i + 1
+            while j < n and (line[j] in END_MARKS or line[j] in CLOSERS):
+                j += 1
+            spans.append((start, j))
+            start = i = j
+        else:
+            i += 1
+    spans.append((start, n))
+    return [_strip(line, a, b) for a, b in spans if line[a:b].strip(" \t\r\u3000" + EXTRA_SPACE)]
+
+
+def _strip(line: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and (line[a].isspace() or line[a] in EXTRA_SPACE):
+        a += 1
+    while b > a and (line[b - 1].isspace() or line[b - 1] in EXTRA_SPACE):
+        b -= 1
+    return a, b
+
+
+def split_sentences(text: str, source: str = "") -> list[Sentence]:
+    sentences: list[Sentence] = []
+    offset = 0
+    in_header = True
+    for line_no, line in enumerate(text.split("\n")):
+        if in_header and (len(line.strip()) >= PARAGRAPH_CHARS or line_no >= MAX_HEADER_LINES):
+            in_header = False
+        for a, b in _split_line(line):
+            quote = line[a:b]
+            sentences.append(
+                Sentence(source, offset + a, offset + b, quote, header=in_header, quotable=not BOILERPLATE.search(quote))
+            )
+        offset += len(line) + 1
+    if sentences and all(s.header for s in sentences):
+        # A document made only of short lines has no header: all of it is content.
+        sentences = [Sentence(s.source, s.start, s.end, s.text, False, s.quotable) for s in sentences]
+    return sentences

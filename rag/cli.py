@@ -1,0 +1,170 @@
+"""The `rag` command. Heavy modules are imported inside the command that needs them, so `rag --help` is instant."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_SEEDS = "seeds"
+DEFAULT_INDEX = "index"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_build(args) -> int:
+    import rag
+    from rag.chunking import ChunkingConfig
+
+    report = rag.build(args.seeds, args.index, model=args.model,
+                       chunking=ChunkingConfig(args.chunk_sentences, args.chunk_overlap),
+                       progress=_say if args.verbose else lambda m: m.startswith("skipped") and _say(m))
+    print(f"built {report.index_dir}: {report.documents} documents, {report.sentences} sentences, {report.chunks} chunks; "
+          f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s")
+    return 0
+
+
+def _engine(args):
+    """The engine for --index; when it is missing or older than the seeds, rebuild it first and say so."""
+    import rag
+    from rag.index.store import read_manifest, stale_sources
+
+    index = Path(args.index)
+    try:
+        return rag.load(index)
+    except rag.IndexStaleError as e:
+        _say(f"{e}: rebuilding now")
+        manifest = read_manifest(index)
+        rag.build((index / manifest["seeds"]).resolve(), index, model=manifest["embedder"]["name"])
+    except rag.IndexLoadError as e:
+        if not Path(args.seeds).is_dir():
+            raise
+        _say(f"{e}: building it from {args.seeds}/ now")
+        rag.build(args.seeds, index)
+    return rag.load(index)
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return
+    print(answer.text)
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.source}:{c.start}-{c.end}  score {c.score:.3f}")
+    if not answer.answerable and answer.passages:
+        print("  closest passages (not an answer):")
+        for p in answer.passages:
+            print(f"    {p.source}:{p.start}-{p.end}  {p.text[:60]!r}")
+
+
+def cmd_ask(args) -> int:
+    import rag
+
+    engine = _engine(args)
+    if args.question:
+        _print_answer(engine.ask(" ".join(args.question)), args.json)
+        return 0
+    _say("ask a question (empty line or Ctrl-D to stop)")
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        try:
+            _print_answer(engine.ask(line), args.json)
+        except rag.QuestionError as e:
+            _say(f"error: {e}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    engine = _engine(args)
+    passages = engine.search(" ".join(args.query), k=args.k)
+    if args.json:
+        print(json.dumps([vars(p) for p in passages], ensure_ascii=False, indent=2))
+    for p in [] if args.json else passages:
+        print(f"{p.score:.4f}  {p.source}:{p.start}-{p.end}  {p.text[:80]!r}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from rag.evaluation import evaluate, read_cases
+
+    cases = read_cases(args.file)
+    report = evaluate(_engine(args), cases, Path(args.index), repeat=args.repeat)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_info(args) -> int:
+    from rag.index.store import read_manifest
+
+    print(json.dumps(read_manifest(Path(args.index)), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    _engine(args)  # builds or refreshes the index first, saying so
+    from ui.app import serve
+
+    serve(host=args.host, port=args.port, index_dir=args.index)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Answer questions about Chinese documents with quoted, cited sentences.")
+    p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    p.add_argument("--seeds", default=DEFAULT_SEEDS, help="source folder of .txt/.md files (default: seeds)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="(re)build the index from the seeds folder; the old index stays until the new one is complete")
+    b.add_argument("--model", default="use-multilingual-v3",
+                   help="embedding model: use-multilingual-v3 (built in, default) or a sentence-transformers folder or cached name")
+    b.add_argument("--chunk-sentences", type=int, default=4, help="sentences per chunk (default 4)")
+    b.add_argument("--chunk-overlap", type=int, default=1, help="sentences shared by neighbouring chunks (default 1)")
+    b.add_argument("-v", "--verbose", action="store_true", help="print progress")
+    b.set_defaults(run=cmd_build)
+
+    a = sub.add_parser("ask", help="answer a question; with no question, read questions from standard input")
+    a.add_argument("question", nargs="*")
+    a.add_argument("--json", action="store_true", help="print the answer as JSON")
+    a.set_defaults(run=cmd_ask)
+
+    s = sub.add_parser("search", help="show the best passages for a query")
+    s.add_argument("query", nargs="+")
+    s.add_argument("-k", type=int, default=5)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=cmd_search)
+
+    e = sub.add_parser("eval", help="measure quality and speed on a JSONL file of questions")
+    e.add_argument("file")
+    e.add_argument("--repeat", type=int, default=3, help="times each question is asked, for the timings (default 3)")
+    e.set_defaults(run=cmd_eval)
+
+    i = sub.add_parser("info", help="print the index manifest")
+    i.set_defaults(run=cmd_info)
+
+    v = sub.add_parser("serve", help="start the chat in the browser")
+    v.add_argument("--host", default="127.0.0.1")
+    v.add_argument("--port", type=int, default=7860)
+    v.set_defaults(run=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from rag.errors import RagError
+    from rag.chunking import ChunkingConfig  # noqa: F401  (cheap; keeps the error types below importable)
+
+    try:
+        return args.run(args)
+    except (RagError, ValueError) as e:
+        _say(f"error: {e}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted; the previous index, if any, is unchanged")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The query engine: a loaded index plus its embedder. `search` ranks chunks, `ask` answers with quotes."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.answering.compose import answer_text, refusal_text
+from rag.answering.questions import Question, read_question
+from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, PUBLICATION_WORDS, SECOND_QUOTE_RATIO,
+                                  SentenceFeatures, refine_kind_bonus, score_sentences)
+from rag.embedding import Embedder, load_embedder
+from rag.errors import IndexLoadError, RagError
+from rag.index.store import REBUILD, StoredIndex, read_index
+from rag.retrieval.bm25 import BM25
+from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
+from rag.retrieval.query import Query, coverage, make_query
+from rag.tokens import squash, to_simplified, tokenize
+from rag.types import Answer, Citation, IndexInfo, Passage, Timings
+
+CHUNKS_TO_READ = 5  # sentences to quote are looked for in this many of the best chunks
+PASSAGES_SHOWN = 3
+DENSE_CANDIDATES = 100
+REFINED_SENTENCES = 50  # the kind bonus is checked clause by clause for this many of the best sentences
+CHUNK_FUSION_WEIGHT = 0.1
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    query: Query
+    sentence_scores: np.ndarray
+    cosine: np.ndarray
+    chunk_scores: np.ndarray
+    chunk_order: list[int]
+    normalize_ms: float
+    lexical_ms: float
+    dense_ms: float
+    fuse_ms: float
+
+
+class ArgumentError(RagError, ValueError):
+    """A bad argument to search, such as k out of range."""
+
+
+class Engine:
+    def __init__(self, stored: StoredIndex, embedder: Embedder):
+        if embedder.dimension != stored.manifest["embedder"]["dimension"]:
+            raise IndexLoadError(f"embedder {embedder.name!r} gives {embedder.dimension} dimensions but the index has "
+                                 f"{stored.manifest['embedder']['dimension']}; {REBUILD}")
+        self._stored = stored
+        self._embedder = embedder
+        self._sentences = stored.sentences
+        self._chunks = stored.chunks
+        # Sentences are short: a term said twice in one is barely more relevant, so term frequency saturates fast.
+        self._sentence_bm25 = BM25(stored.sentence_tokens, k1=0.5)
+        self._chunk_bm25 = BM25([[t for i in c.sentence_ids for t in stored.sentence_tokens[i]] for c in stored.chunks])
+        self._squashed = [squash(s.text) for s in stored.sentences]
+        self._features = SentenceFeatures(stored.sentences)
+        # Each chunk's sentences as an index array, to lift the best sentence score into the chunk ranking.
+        self._chunk_sentences = [np.array(c.sentence_ids) for c in stored.chunks]
+
+    @classmethod
+    def load(cls, index_dir: str | Path = "index", check_seeds: bool = True) -> "Engine":
+        stored = read_index(index_dir, check_seeds=check_seeds)
+        return cls(stored, load_embedder(stored.manifest["embedder"]["name"]))
+
+    @property
+    def info(self) -> IndexInfo:
+        m = self._stored.manifest
+        return IndexInfo(tuple(self._stored.documents), len(self._sentences), len(self._chunks),
+                         m["embedder"]["name"], m["embedder"]["dimension"], m["built_at"])
+
+    def document_text(self, source: str) -> str:
+        try:
+            return self._stored.documents[source]
+        except KeyError:
+            raise ArgumentError(f"no document {source!r} in the index; known: {', '.join(self._stored.documents)}") from None
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        """The k best chunks for `query`, best first."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ArgumentError(f"k must be a whole number of at least 1, got {k!r}")
+        if k > len(self._chunks):
+            raise ArgumentError(f"k of {k} is larger than the {len(self._chunks)} chunks in the index; pass a smaller k")
+        ranking = self._rank(self._read(query))
+        return [self._passage(int(i), float(ranking.chunk_scores[i])) for i in ranking.chunk_order[:k]]
+
+    def ask(self, question: str) -> Answer:
+        t0 = time.perf_counter()
+        q = self._read(question)
+        ranking = self._rank(q)
+        t1 = time.perf_counter()
+        best_chunks = ranking.chunk_order[:CHUNKS_TO_READ]
+        candidates = dict.fromkeys(i for c in best_chunks for i in self._chunks[c].sentence_ids)
+        scores = ranking.sentence_scores
+        ranked = sorted((i for i in candidates if np.isfinite(scores[i])), key=lambda i: -scores[i])
+        passages = tuple(self._passage(c, float(ranking.chunk_scores[c])) for c in best_chunks[:PASSAGES_SHOWN])
+        quotes = self._quotes(ranked, scores, ranking.cosine, ranking.query, q)
+        if quotes:
+            citations = [Citation(n, self._sentences[i].source, self._sentences[i].text, self._sentences[i].start,
+                                  self._sentences[i].end, round(score, 4)) for n, (i, score) in enumerate(quotes, 1)]
+            text, answerable = answer_text(citations, q.language), True
+        else:
+            citations, text, answerable = [], refusal_text(q.language), False
+        t2 = time.perf_counter()
+        timings = Timings(round(ranking.normalize_ms, 3), round(ranking.lexical_ms, 3), round(ranking.dense_ms, 3),
+                          round((t2 - t1) * 1000 + ranking.fuse_ms, 3), round((t2 - t0) * 1000, 3))
+        return Answer(q.text, text, answerable, tuple(citations), passages, timings)
+
+    def _rank(self, q: Question) -> "_Ranking":
+        """Scores of every sentence and every chunk for one question; shared by `search` and `ask`."""
+        t0 = time.perf_counter()
+        query = self._query(q)
+        t1 = time.perf_counter()
+        lexical = self._sentence_bm25.scores(list(query.terms))
+        chunk_lexical = self._chunk_bm25.scores(list(query.terms))
+        t2 = time.perf_counter()
+        vector = self._embedder.embed_query(to_simplified(q.search_text))
+        cosine = self._stored.sentence_vectors @ vector
+        n = len(self._chunks)
+        chunk_dense = np.full(n, -np.inf, dtype=np.float32)
+        sims, ids = self._stored.chunk_vectors.search(vector[None, :].astype(np.float32), min(n, DENSE_CANDIDATES))
+        chunk_dense[ids[0]] = sims[0]
+        t3 = time.perf_counter()
+        scores = score_sentences(self._features, lexical, cosine, q)
+        top = [int(i) for i in np.argsort(-scores, kind="stable")[:REFINED_SENTENCES]]
+        scores = refine_kind_bonus(scores, top, self._squashed, query.concepts, q, self._features)
+        # Chunks rank by the best sentence they hold; BM25 and embedding over whole chunks break ties.
+        best_sentence = np.array([scores[s].max() for s in self._chunk_sentences])
+        fused = reciprocal_rank_fusion(ranks(chunk_lexical, chunk_lexical > 0), ranks(chunk_dense, np.isfinite(chunk_dense)))
+        chunk_scores = np.where(np.isfinite(best_sentence), best_sentence, -1.0) + CHUNK_FUSION_WEIGHT * fused / fused.max()
+        t4 = time.perf_counter()
+        return _Ranking(query, scores, cosine, chunk_scores, [int(i) for i in np.argsort(-chunk_scores, kind="stable")],
+                        (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000, (t4 - t3) * 1000)
+
+    @staticmethod
+    def _read(question: object) -> Question:
+        return read_question(question, to_simplified(question.strip()) if isinstance(question, str) else "")
+
+    def _query(self, question: Question) -> Query:
+        bm25 = self._sentence_bm25
+        return make_query(tokenize(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
+                          self._stored.glossary)
+
+    def _quotes(self, ranked: list[int], scores: np.ndarray, cosine: np.ndarray, query: Query,
+                question: Question) -> list[tuple[int, float]]:
+        """(sentence id, score) of the sentences to quote, best first (a sentence it leans on just before it);
+        empty when nothing answers."""
+        if not ranked:
+            return []
+        best = ranked[0]
+        chosen = [best]
+        if ANAPHORA.match(self._sentences[best].text) and best > 0 and \
+                self._sentences[best - 1].source == self._sentences[best].source:
+            chosen.insert(0, best - 1)
+        if len(ranked) > 1 and scores[ranked[1]] >= SECOND_QUOTE_RATIO * scores[best] and ranked[1] not in chosen:
+            chosen.append(ranked[1])
+        concepts = query.concepts
+        if question.about_document and self._sentences[best].header:
+            concepts = tuple(c for c in concepts if c.word not in PUBLICATION_WORDS)
+        found = "".join(self._squashed[i] for i in chosen)
+        if coverage(concepts, found) < MIN_COVERAGE and cosine[best] < MIN_DENSE_ALONE:
+            return []
+        return [(i, float(scores[i])) for i in chosen]
+
+    def _passage(self, chunk_id: int, score: float) -> Passage:
+        c = self._chunks[chunk_id]
+        return Passage(c.source, c.text, c.start, c.end, round(score, 6))
+
+
+def load(index_dir: str | Path = "index", check_seeds: bool = True) -> Engine:
+    """The engine for the index in `index_dir`; IndexLoadError (saying to run `rag build`) if it is missing,
+    damaged, built with another embedder, or older than the seeds."""
+    return Engine.load(index_dir, check_seeds=check_seeds)

@@ -1,0 +1,1 @@
+"""The index on disk: its layout, writing it atomically, reading it back with checks, and building it."""

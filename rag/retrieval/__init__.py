@@ -1,0 +1,1 @@
+"""Finding passages: BM25 over jieba terms, FAISS over embeddings, and their fusion."""

@@ -1,0 +1,61 @@
+"""What a question searches for: its terms (with English words bridged to Chinese) and its topic concepts.
+
+A concept is one topic word of the question, with the corpus terms that count as finding it, and a
+weight: how rare the word is in the documents (BM25 idf; a word found nowhere weighs the most). The
+word right after a question word ("哪个城市", "什么场合") names the kind of answer rather than the topic,
+so it weighs half.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from rag.retrieval.glossary import english_stem
+from rag.tokens import LATIN_WORD, STOPWORDS
+
+ANSWER_KIND_AFTER = frozenset("哪个 哪些 什么 哪家 哪种 哪位 哪类 何种 怎样 which what".split())
+ANSWER_KIND_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Concept:
+    word: str
+    weight: float
+    alternatives: tuple[str, ...]  # corpus terms any of which counts as this word being found; empty = unfindable
+
+
+@dataclass(frozen=True)
+class Query:
+    terms: tuple[str, ...]  # for BM25
+    concepts: tuple[Concept, ...]
+
+
+def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
+               glossary: dict[str, list[str]]) -> Query:
+    concepts: dict[str, Concept] = {}
+    search_terms: list[str] = []
+    previous = ""
+    for term in terms:
+        if term in STOPWORDS or " " in term:
+            search_terms.append(term) if " " in term else None
+            previous = term
+            continue
+        alternatives: tuple[str, ...] = (term,)
+        if LATIN_WORD.fullmatch(term) and not in_corpus(term):
+            alternatives = tuple(glossary.get(english_stem(term), ()))
+        weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
+        concepts.setdefault(term, Concept(term, weight, alternatives))
+        search_terms.extend(alternatives if alternatives else (term,))
+        previous = term
+    if not concepts:  # a question made only of stopwords still searches with them
+        search_terms = list(terms)
+    return Query(tuple(search_terms), tuple(concepts.values()))
+
+
+def coverage(concepts: tuple[Concept, ...], text: str) -> float:
+    """Share of the concepts' weight found in `text` (normalised, without spaces). Substring matching, so a
+    jieba cut that differs between question and document ("市值" inside "股市值") still counts."""
+    total = sum(c.weight for c in concepts)
+    if total == 0:
+        return 1.0
+    return sum(c.weight for c in concepts if any(a in text for a in c.alternatives)) / total

@@ -1,0 +1,88 @@
+"""Turning text into search terms. Documents and questions go through the same function.
+
+- NFKC folds full-width forms (`ＧＰＴ`, `％`, `，`) into half-width, then lower case, then
+  Traditional -> Simplified Chinese, so a Traditional question matches a Simplified document
+  (and the other way round: both sides are converted).
+- Names, model names and numbers are cut out before jieba sees them, so "GPT-5.4", "OSWorld-Verified",
+  "10.2 万", "72.7%" and "2026-03-17" each stay one term. Adjacent Latin words also give a
+  phrase term ("claude code"), so multi-word names match as a whole.
+- The rest goes to jieba in search mode, which also yields the parts of long words
+  ("编程语言" -> 编程, 语言, 编程语言).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jieba
+import opencc
+
+jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
+
+_T2S = opencc.OpenCC("t2s")
+
+PROTECTED = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}"  # dates 2026-03-17
+    r"|\d{1,2}:\d{2}"  # times 15:42
+    r"|\d+(?:[.,]\d+)*(?:\s?[万亿千百]+)?%?"  # numbers with their scale: 10.2 万, 72.7%, 1,000
+    r"|[a-z][a-z0-9]*(?:[-_.+][a-z0-9]+)*"  # names and versions: gpt-5.4, osworld-verified, vllm
+)
+LATIN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_.+][a-z0-9]+)*")
+HAS_WORD_CHAR = re.compile(r"\w")
+
+# Words that say nothing about the topic of a question: function words and question words.
+STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 有 吗 呢 吧 啊 呀 么 什么 多少 哪 哪些 哪个 哪家 哪里 哪天 哪年 怎么 怎样 怎么样 如何 为什么 为何
+    谁 几 是否 是不是 这 那 这个 那个 这些 那些 个 把 被 对 从 到 给 也 都 就 而 之 其 该 为 以 于 上 下 中 里 会 能 可以 要 让
+    并 又 还 等 做 说 它 他 她 它们 他们 我 我们 你 您 请问 一下 一个 时候 什么样 多 少 怎 年 月 日 名 位 种 项 些 家 那家 这家 一家 条 件
+    文章 本文 文中 原文 这篇 该文 篇文章 这篇文章 开头 结尾 提到 提及 讲 写 介绍 描述 表示
+    a an the of to in on at for by with from as is are was were be been being do does did what which who whom whose
+    when where why how much many it its this that these those and or but not no can could should would will
+    about into than then there their they them he she his her you your we our i me my""".split()
+)
+
+
+def normalize(text: str) -> str:
+    return _T2S.convert(unicodedata.normalize("NFKC", text).lower())
+
+
+def _jieba_terms(segment: str) -> list[str]:
+    return [w for w in jieba.cut_for_search(segment) if HAS_WORD_CHAR.search(w)]
+
+
+def tokenize(text: str) -> list[str]:
+    """Search terms of `text`, in order."""
+    text = normalize(text)
+    terms: list[str] = []
+    pos = 0
+    previous_latin_end, previous_latin = -2, ""
+    for m in PROTECTED.finditer(text):
+        terms.extend(_jieba_terms(text[pos : m.start()]))
+        term = re.sub(r"\s", "", m.group())
+        terms.append(term)
+        if LATIN_WORD.fullmatch(term):
+            if previous_latin and text[previous_latin_end : m.start()] == " ":
+                terms.append(previous_latin + " " + term)
+            previous_latin_end, previous_latin = m.end(), term
+        pos = m.end()
+    terms.extend(_jieba_terms(text[pos:]))
+    return terms
+
+
+def content_terms(terms: list[str]) -> list[str]:
+    """The terms that carry the topic of a question: no stopwords, no phrase terms, no repeats."""
+    seen: dict[str, None] = {}
+    for t in terms:
+        if t not in STOPWORDS and " " not in t:
+            seen.setdefault(t)
+    return list(seen)
+
+
+def to_simplified(text: str) -> str:
+    """What the embedder sees: the text in Simplified script, otherwise unchanged."""
+    return _T2S.convert(text)
+
+
+def squash(text: str) -> str:
+    """Normalised text without whitespace, for substring tests: "1.7 万" and "1.7万" become the same."""
+    return "".join(normalize(text).split())

@@ -1,0 +1,72 @@
+"""The values the engine returns. Frozen, so a result never changes shape after it is made."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: `source_text[start:end] == text`."""
+
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted sentence: `source_text[start:end] == quote`; `n` is its [n] marker in the answer."""
+
+    n: int
+    source: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Milliseconds spent in each stage of one `ask`."""
+
+    normalize_ms: float
+    lexical_ms: float
+    dense_ms: float
+    select_ms: float
+    total_ms: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    answerable: bool
+    citations: tuple[Citation, ...]
+    # The closest passages. For a refusal they are only context, never an answer.
+    passages: tuple[Passage, ...]
+    timings: Timings
+
+    def to_json(self) -> dict:
+        """The JSON shape used by `rag ask --json` and the chat's /ask endpoint."""
+        return {
+            "question": self.question,
+            "text": self.text,
+            "answerable": self.answerable,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [asdict(p) for p in self.passages],
+            "timings": asdict(self.timings),
+        }
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What an index holds, for headers and `rag info`."""
+
+    documents: tuple[str, ...]
+    sentences: int
+    chunks: int
+    embedder: str
+    dimension: int
+    built_at: str
