@@ -120,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="(re)build the index from the seeds folder; the old index stays until the new one is complete")
     b.add_argument("--model", default="use-multilingual-v3",
                    help="embedding model: use-multilingual-v3 (built in, default) or a sentence-transformers folder or cached name")
-    b.add_argument("--chunk-sentences", type=int, default=4, help="sentences per chunk (default 4)")
+    b.add_argument("--chunk-sentences", type=int, default=5, help="sentences per chunk (default 5)")
     b.add_argument("--chunk-overlap", type=int, default=1, help="sentences shared by neighbouring chunks (default 1)")
     b.add_argument("-v", "--verbose", action="store_true", help="print progress")
     b.set_defaults(run=cmd_build)
@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RagError, ValueError) as e:
         _say(f"error: {e}")
         return 2
+    except BrokenPipeError:  # `rag ask ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         _say("interrupted; the previous index, if any, is unchanged")
         return 130

@@ -9,7 +9,7 @@ import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
 from rag.answering.questions import Question, read_question
-from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, PUBLICATION_WORDS, SECOND_QUOTE_RATIO,
+from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECOND_QUOTE_RATIO,
                                   SentenceFeatures, refine_kind_bonus, score_sentences)
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
@@ -97,7 +97,7 @@ class Engine:
         scores = ranking.sentence_scores
         ranked = sorted((i for i in candidates if np.isfinite(scores[i])), key=lambda i: -scores[i])
         passages = tuple(self._passage(c, float(ranking.chunk_scores[c])) for c in best_chunks[:PASSAGES_SHOWN])
-        quotes = self._quotes(ranked, scores, ranking.cosine, ranking.query, q)
+        quotes = self._quotes(ranked, scores, ranking.cosine, ranking.query)
         if quotes:
             citations = [Citation(n, self._sentences[i].source, self._sentences[i].text, self._sentences[i].start,
                                   self._sentences[i].end, round(score, 4)) for n, (i, score) in enumerate(quotes, 1)]
@@ -142,10 +142,9 @@ class Engine:
     def _query(self, question: Question) -> Query:
         bm25 = self._sentence_bm25
         return make_query(tokenize(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
-                          self._stored.glossary)
+                          self._stored.glossary, question.about_document)
 
-    def _quotes(self, ranked: list[int], scores: np.ndarray, cosine: np.ndarray, query: Query,
-                question: Question) -> list[tuple[int, float]]:
+    def _quotes(self, ranked: list[int], scores: np.ndarray, cosine: np.ndarray, query: Query) -> list[tuple[int, float]]:
         """(sentence id, score) of the sentences to quote, best first (a sentence it leans on just before it);
         empty when nothing answers."""
         if not ranked:
@@ -157,11 +156,8 @@ class Engine:
             chosen.insert(0, best - 1)
         if len(ranked) > 1 and scores[ranked[1]] >= SECOND_QUOTE_RATIO * scores[best] and ranked[1] not in chosen:
             chosen.append(ranked[1])
-        concepts = query.concepts
-        if question.about_document and self._sentences[best].header:
-            concepts = tuple(c for c in concepts if c.word not in PUBLICATION_WORDS)
         found = "".join(self._squashed[i] for i in chosen)
-        if coverage(concepts, found) < MIN_COVERAGE and cosine[best] < MIN_DENSE_ALONE:
+        if coverage(query.concepts, found) < MIN_COVERAGE and cosine[best] < MIN_DENSE_ALONE:
             return []
         return [(i, float(scores[i])) for i in chosen]
 

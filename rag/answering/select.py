@@ -11,8 +11,7 @@ Refusal, in plain words: the question's topic words (stopwords and question word
 each weighted by how rare it is in the documents) must be found in the quoted sentences for at
 least half of their weight (MIN_COVERAGE); otherwise the documents are taken not to say.
 The only exception is a sentence so close in meaning (cosine >= MIN_DENSE_ALONE) that the words
-cannot matter. For a question about the document itself answered from its header, the
-publication words (发布, 发表, ...) are not asked for: a date line does not repeat them.
+cannot matter.
 """
 from __future__ import annotations
 
@@ -32,7 +31,6 @@ MIN_DENSE_ALONE = 0.8
 SECOND_QUOTE_RATIO = 0.75  # a second sentence is quoted when it scores at least this share of the first
 # A sentence opening with one of these leans on the one before ("彼时" = "at that time"): quote both.
 ANAPHORA = re.compile(r"^(?:彼时|此时|当时|那时|这时|此后|随后|对此|为此|因此|这一|这个|这些|该|其|它|他们)")
-PUBLICATION_WORDS = frozenset("发布 发表 刊登 刊发 出版 撰写 published publish posted post released release".split())
 
 
 class SentenceFeatures:

@@ -15,6 +15,13 @@ from rag.tokens import LATIN_WORD, STOPWORDS
 
 ANSWER_KIND_AFTER = frozenset("哪个 哪些 什么 哪家 哪种 哪位 哪类 何种 怎样 which what".split())
 ANSWER_KIND_WEIGHT = 0.5
+# In a question about the document itself, words naming the document or its publication say nothing about
+# which header line answers ("这篇文章是哪天发布的" -> the date line has neither 文章 nor 发布): they are
+# dropped, or replaced by the header word they point at.
+DOCUMENT_WORDS = frozenset("""发布 发表 刊登 刊发 出版 撰写 写 文章 本文 published publish posted post released release
+    article story piece wrote written write""".split())
+HEADER_SYNONYMS = {"wrote": ("作者",), "written": ("作者",), "write": ("作者",), "writer": ("作者",), "author": ("作者",),
+                   "editor": ("编辑",), "edited": ("编辑",), "写": ("作者",), "撰写": ("作者",)}
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ class Query:
 
 
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
-               glossary: dict[str, list[str]]) -> Query:
+               glossary: dict[str, list[str]], about_document: bool) -> Query:
     concepts: dict[str, Concept] = {}
     search_terms: list[str] = []
     previous = ""
@@ -41,8 +48,12 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             previous = term
             continue
         alternatives: tuple[str, ...] = (term,)
-        if LATIN_WORD.fullmatch(term) and not in_corpus(term):
-            alternatives = tuple(glossary.get(english_stem(term), ()))
+        if about_document and term in DOCUMENT_WORDS:
+            alternatives = HEADER_SYNONYMS.get(term, ())
+            if not alternatives:
+                continue
+        elif LATIN_WORD.fullmatch(term) and not in_corpus(term):
+            alternatives = tuple(glossary.get(english_stem(term), ())) + HEADER_SYNONYMS.get(term, ())
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
         concepts.setdefault(term, Concept(term, weight, alternatives))
         search_terms.extend(alternatives if alternatives else (term,))
