@@ -1,0 +1,48 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTICLE = "openai-vs-anthropic-2026-03.txt"
+DEV_SET = REPO / "tests" / "data" / "dev.jsonl"
+
+# Three made-up sentences whose offsets the tests know by heart.
+TINY = "小明在北京大学读书。他每天骑自行车上学！学校的食堂有二十个窗口？\n"
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory):
+    """An index built for real (default embedder, real FAISS) from a one-file seeds folder."""
+    import rag
+
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "seeds").mkdir()
+    (root / "seeds" / "tiny.txt").write_text(TINY, encoding="utf-8")
+    rag.build(root / "seeds", root / "index")
+    return root / "index"
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_index):
+    import rag
+
+    return rag.load(tiny_index)
+
+
+@pytest.fixture(scope="session")
+def article_engine():
+    """The committed index of the article; loading it also checks it matches the committed seeds."""
+    import rag
+
+    return rag.load(REPO / "index")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a skipped test is a failed test: the browser tests, above all, must really run there."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"

@@ -1,0 +1,60 @@
+"""End to end on the real article and the committed index, held to the dev-set thresholds of the issue."""
+import pytest
+
+from rag.evaluation import evaluate, read_cases
+from rag.sources import decode
+
+from conftest import ARTICLE, DEV_SET, REPO
+
+TEXT = decode((REPO / "seeds" / ARTICLE).read_bytes())[0]
+
+
+def test_dev_set_meets_the_thresholds(article_engine):
+    report = evaluate(article_engine, read_cases(DEV_SET), REPO / "index", repeat=1)
+    assert report.hit_at_1 >= 0.90
+    assert report.hit_at_5 == 1.0
+    assert report.answer_accuracy >= 0.85
+    assert report.citation_support >= 0.90
+    assert report.citation_validity == 1.0
+    assert report.refusals >= 4 and report.false_refusals <= 1
+
+
+@pytest.mark.parametrize("question, quote", [
+    ("这篇文章的作者是谁？", "作者:川川"),
+    ("这篇文章的编辑是谁？", "编辑:大风"),
+    ("这篇文章来源于哪里？", "以下文章来源于:锌财经"),
+    ("这篇文章是哪天发布的？", "HelloKitty • 2026-03-17 15:42"),
+    ("Who wrote this article?", "作者:川川"),
+    ("Anthropic 在企业 LLM API 市场的份额是多少？", "根据最新数据,Anthropic 在企业 LLM API 市场的份额已达 32%,而 OpenAI 滑落至 25%。"),
+    ("Claude Opus 4.6 的成绩是多少？", "新模型在 OSWorld-Verified 测试中以 75% 的成绩超越 Claude Opus 4.6 的 72.7%。"),
+])
+def test_exact_quotes_with_offsets_into_the_file(article_engine, question, quote):
+    answer = article_engine.ask(question)
+    assert answer.answerable and answer.citations[0].quote == quote
+    for c in answer.citations:
+        assert TEXT[c.start : c.end] == c.quote
+
+
+def test_quote_that_leans_on_the_previous_sentence_brings_it_along(article_engine):
+    answer = article_engine.ask("Opus 4.5 是什么时候推出的？")
+    assert [c.quote for c in answer.citations][0] == "故事要从 2024 年底说起。"
+    assert answer.citations[1].quote.startswith("彼时,Anthropic 推出了 Opus 4.5 模型")
+
+
+@pytest.mark.parametrize("question", ["扫码关注公众号", "怎么获取更多技术资讯？", "关注公众号"])
+def test_footer_is_never_quoted(article_engine, question):
+    assert all("扫码" not in c.quote and "获取更多" not in c.quote for c in article_engine.ask(question).citations)
+
+
+@pytest.mark.parametrize("question", ["OpenAI 的 CEO 年薪是多少？", "特斯拉的股价是多少？", "明天上海会下雨吗？",
+                                      "量子计算机的原理是什么？", "Will it rain in Shanghai tomorrow?"])
+def test_questions_the_article_does_not_answer_are_refused(article_engine, question):
+    answer = article_engine.ask(question)
+    assert not answer.answerable and answer.citations == ()
+
+
+def test_search_passages_point_at_the_file(article_engine):
+    passages = article_engine.search("GPT-5.4 Pro 的价格", k=5)
+    assert len(passages) == 5 and "GPT-5.4 Pro 的输入价格高达 30 美元/百万 token" in passages[0].text
+    assert all(TEXT[p.start : p.end] == p.text for p in passages)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)

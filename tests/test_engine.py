@@ -1,0 +1,78 @@
+import pytest
+
+import rag
+
+from conftest import TINY
+
+
+def test_answer_quotes_the_sentence_with_exact_offsets(tiny_engine):
+    answer = tiny_engine.ask("小明在哪所大学读书？")
+    assert answer.answerable
+    assert answer.text == "根据文档：\n小明在北京大学读书。 [1]"
+    [c] = answer.citations
+    assert (c.n, c.source, c.quote, c.start, c.end) == (1, "tiny.txt", "小明在北京大学读书。", 0, 10)
+    assert TINY[c.start : c.end] == c.quote
+
+
+def test_quantity_question_picks_the_sentence_with_the_number(tiny_engine):
+    answer = tiny_engine.ask("食堂有多少个窗口？")
+    assert answer.citations[0].quote == "学校的食堂有二十个窗口？"
+    assert (answer.citations[0].start, answer.citations[0].end) == (20, 32)
+
+
+def test_unrelated_question_is_refused_without_quotes(tiny_engine):
+    answer = tiny_engine.ask("上海明天会下雨吗？")
+    assert not answer.answerable
+    assert answer.text == "文中没有提到这个问题的答案。"
+    assert answer.citations == ()
+    assert answer.passages  # the closest text is still offered, as context
+
+
+def test_refusal_speaks_the_question_language(tiny_engine):
+    assert tiny_engine.ask("What is the stock price of Apple?").text.startswith("The documents do not say.")
+    assert tiny_engine.ask("上海明天會下雨嗎？").text == "文中沒有提到這個問題的答案。"
+
+
+def test_search_returns_passages_with_exact_offsets(tiny_engine):
+    [p] = tiny_engine.search("自行车", k=1)
+    assert (p.source, p.start, p.end) == ("tiny.txt", 0, 32)
+    assert TINY[p.start : p.end] == p.text
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "the question is empty; type a question about the documents"),
+    ("   \n ", "the question is empty; type a question about the documents"),
+    ("问" * 1001, "the question is 1001 characters long; the limit is 1000, so shorten it"),
+    ("小明\x07在哪", "the question contains the control character U+0007; remove it and ask again"),
+    ("<script></script>", "the question has no words in it (only HTML or symbols); ask in words about the documents"),
+    (None, "the question must be text, got NoneType"),
+])
+def test_bad_questions_get_one_clear_line(tiny_engine, question, message):
+    with pytest.raises(rag.QuestionError) as e:
+        tiny_engine.ask(question)
+    assert str(e.value) == message
+
+
+def test_html_in_a_question_is_searched_as_words(tiny_engine):
+    answer = tiny_engine.ask("<b>小明在哪所大学读书？</b>")
+    assert answer.question == "<b>小明在哪所大学读书？</b>"
+    assert answer.citations[0].quote == "小明在北京大学读书。"
+
+
+@pytest.mark.parametrize("k, message", [
+    (0, "k must be a whole number of at least 1, got 0"),
+    (-3, "k must be a whole number of at least 1, got -3"),
+    (2, "k of 2 is larger than the 1 chunks in the index; pass a smaller k"),
+])
+def test_bad_k_is_refused(tiny_engine, k, message):
+    with pytest.raises(rag.ArgumentError) as e:
+        tiny_engine.search("小明", k=k)
+    assert str(e.value) == message
+
+
+def test_answer_json_has_the_documented_shape(tiny_engine):
+    data = tiny_engine.ask("小明在哪所大学读书？").to_json()
+    assert data["answerable"] is True
+    assert data["citations"] == [{"n": 1, "source": "tiny.txt", "quote": "小明在北京大学读书。", "start": 0, "end": 10,
+                                  "score": data["citations"][0]["score"]}]
+    assert set(data["timings"]) == {"normalize_ms", "lexical_ms", "dense_ms", "select_ms", "total_ms"}

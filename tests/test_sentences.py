@@ -1,0 +1,55 @@
+from rag.chunking import ChunkingConfig, make_chunks, split_sentences
+
+from conftest import TINY
+
+
+def spans(text):
+    return [(s.start, s.end, s.text) for s in split_sentences(text)]
+
+
+def test_tiny_text_sentences_and_offsets():
+    assert spans(TINY) == [
+        (0, 10, "小明在北京大学读书。"),
+        (10, 20, "他每天骑自行车上学！"),
+        (20, 32, "学校的食堂有二十个窗口？"),
+    ]
+
+
+def test_closing_quotes_and_brackets_stay_with_their_sentence():
+    text = "他说:“吃相太难看。”随后离开（并未回应！）接着呢?"
+    assert [s for _, _, s in spans(text)] == ["他说:“吃相太难看。”", "随后离开（并未回应！）", "接着呢?"]
+
+
+def test_half_width_marks_end_sentences_but_not_numbers_or_versions():
+    text = "OpenAI 发布 GPT-5.4,成绩 72.7%!下载量 10.2 万次?Claude wins. Next one"
+    assert [s for _, _, s in spans(text)] == ["OpenAI 发布 GPT-5.4,成绩 72.7%!", "下载量 10.2 万次?", "Claude wins.", "Next one"]
+
+
+def test_headings_and_lines_stay_separate_and_whitespace_is_not_part_of_a_sentence():
+    text = "  第一章 开端\n\n正文第一句。 正文第二句\r\n"
+    assert spans(text) == [(2, 8, "第一章 开端"), (10, 16, "正文第一句。"), (17, 22, "正文第二句")]
+
+
+def test_offsets_hold_on_the_article(article_engine):
+    from conftest import ARTICLE, REPO
+
+    text = (REPO / "seeds" / ARTICLE).read_text(encoding="utf-8")
+    sentences = split_sentences(text, ARTICLE)
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+    assert sentences[0].text == "HelloKitty • 2026-03-17 15:42" and sentences[0].header
+    assert [s.text for s in sentences if s.header][-1] == "编辑:大风"
+    assert [s.text for s in sentences if not s.quotable] == ["扫码关注公众号", "获取更多技术资讯"]
+
+
+def test_chunks_are_overlapping_windows_of_whole_sentences():
+    text = "一。二。三。四。五。"
+    sentences = split_sentences(text)
+    chunks = make_chunks(text, sentences, 0, ChunkingConfig(sentences=3, overlap=1))
+    assert [(c.text, c.sentence_ids) for c in chunks] == [("一。二。三。", (0, 1, 2)), ("三。四。五。", (2, 3, 4))]
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+
+
+def test_chunks_close_early_rather_than_exceed_max_chars():
+    text = "甲" * 10 + "。" + "乙" * 10 + "。"
+    chunks = make_chunks(text, split_sentences(text), 0, ChunkingConfig(sentences=4, overlap=1, max_chars=15))
+    assert [c.sentence_ids for c in chunks] == [(0,), (1,)]

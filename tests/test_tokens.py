@@ -1,0 +1,25 @@
+from rag.tokens import content_terms, tokenize
+
+
+def test_model_names_and_numbers_stay_whole():
+    assert "gpt-5.4" in tokenize("OpenAI 发布 GPT-5.4 模型")
+    assert "osworld-verified" in tokenize("在 OSWorld-Verified 测试中")
+    assert "10.2万" in tokenize("单日下载量突破 10.2 万次")
+    assert "72.7%" in tokenize("Claude Opus 4.6 的 72.7%")
+    assert "2026-03-17" in tokenize("HelloKitty • 2026-03-17 15:42")
+
+
+def test_multi_word_names_also_match_as_a_phrase():
+    terms = tokenize("工程师借助 Claude Code 完成")
+    assert {"claude", "code", "claude code"} <= set(terms)
+
+
+def test_question_and_document_forms_meet():
+    # full-width, spacing and Traditional script all fold to the document's terms
+    assert tokenize("１.７万") == tokenize("1.7 万") == ["1.7万"]
+    assert tokenize("奧特曼希望讓") == tokenize("奥特曼希望让")
+    assert tokenize("ＧＰＴ－５.４") == ["gpt-5.4"]
+
+
+def test_content_terms_drop_question_words():
+    assert content_terms(tokenize("Anthropic 有多少名员工？")) == ["anthropic", "员工"]
