@@ -31,7 +31,8 @@ class SentenceTransformerEmbedder:
                 "pass a local sentence-transformers folder, or omit --model for the built-in default"
             ) from None
         self.name = name
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -53,7 +53,8 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             if not alternatives:
                 continue
         elif LATIN_WORD.fullmatch(term) and not in_corpus(term):
-            alternatives = tuple(glossary.get(english_stem(term), ())) + HEADER_SYNONYMS.get(term, ())
+            # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps")
+            alternatives = (term, *glossary.get(english_stem(term), ()), *HEADER_SYNONYMS.get(term, ()))
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
         concepts.setdefault(term, Concept(term, weight, alternatives))
         search_terms.extend(alternatives if alternatives else (term,))
