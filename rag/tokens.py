@@ -7,7 +7,8 @@
   "10.2 万", "72.7%" and "2026-03-17" each stay one term. Adjacent Latin words also give a
   phrase term ("claude code"), so multi-word names match as a whole.
 - The rest goes to jieba in search mode, which also yields the parts of long words
-  ("编程语言" -> 编程, 语言, 编程语言).
+  ("编程语言" -> 编程, 语言, 编程语言). jieba's table is read from disk for single questions
+  (rag/jieba_on_disk.py) and from memory for bulk work; the cuts are the same.
 """
 from __future__ import annotations
 
@@ -47,8 +48,24 @@ def normalize(text: str) -> str:
     return _T2S.convert(unicodedata.normalize("NFKC", text).lower())
 
 
+_disk_tokenizer = None
+
+
+def segmenter() -> jieba.Tokenizer:
+    """jieba's own tokenizer when its table is in memory already (bulk work: `rag build`); otherwise the one
+    reading the table from disk, which answers a first question without loading it. Both cut the same."""
+    global _disk_tokenizer
+    if jieba.dt.initialized:
+        return jieba.dt
+    if _disk_tokenizer is None:
+        from rag.jieba_on_disk import disk_tokenizer
+
+        _disk_tokenizer = disk_tokenizer()
+    return _disk_tokenizer
+
+
 def _jieba_terms(segment: str) -> list[str]:
-    return [w for w in jieba.cut_for_search(segment) if HAS_WORD_CHAR.search(w)]
+    return [w for w in segmenter().cut_for_search(segment) if HAS_WORD_CHAR.search(w)] if segment.strip() else []
 
 
 def tokenize(text: str) -> list[str]:

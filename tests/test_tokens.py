@@ -23,3 +23,18 @@ def test_question_and_document_forms_meet():
 
 def test_content_terms_drop_question_words():
     assert content_terms(tokenize("Anthropic 有多少名员工？")) == ["anthropic", "员工"]
+
+
+def test_jieba_reading_its_table_from_disk_cuts_exactly_like_jieba_in_memory(tmp_path):
+    import jieba
+
+    from conftest import ARTICLE, DEV_SET, REPO
+    from rag.jieba_on_disk import disk_tokenizer, write_table
+
+    write_table(tmp_path / "dict.sqlite")
+    on_disk = disk_tokenizer(tmp_path / "dict.sqlite")
+    texts = (REPO / "seeds" / ARTICLE).read_text(encoding="utf-8").splitlines()
+    texts += DEV_SET.read_text(encoding="utf-8").splitlines()
+    texts += ["萨姆·奥特曼在旧金山", "苹果公司的市值是多少", "明天上海会下雨吗"]
+    for text in texts:
+        assert list(on_disk.cut_for_search(text)) == list(jieba.dt.cut_for_search(text))

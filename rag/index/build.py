@@ -11,8 +11,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
+import jieba
+
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
 from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
+from rag.jieba_on_disk import table_path, write_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.index.store import FORMAT_VERSION, new_build_folder, swap_in, write_index
 from rag.sources import Skipped, read_documents
@@ -56,6 +59,9 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     for s in skipped:
         progress(f"skipped {s.source}: {s.reason}")
     embedder = embedder or load_embedder(model)
+    jieba.initialize()  # the whole table in memory: documents are cut in bulk
+    if not table_path().is_file():
+        write_table(table_path())  # so that later single questions start fast
 
     sentences: list[Sentence] = []
     chunks: list[Chunk] = []
