@@ -10,7 +10,7 @@ import numpy as np
 from rag.answering.compose import answer_text, refusal_text
 from rag.answering.questions import Question, read_question
 from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECOND_QUOTE_RATIO,
-                                  SentenceFeatures, refine_kind_bonus, score_sentences)
+                                  SentenceFeatures, refine_scores, score_sentences)
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import REBUILD, StoredIndex, read_index
@@ -23,6 +23,7 @@ from rag.types import Answer, Citation, IndexInfo, Passage, Timings
 CHUNKS_TO_READ = 5  # sentences to quote are looked for in this many of the best chunks
 PASSAGES_SHOWN = 3
 DENSE_CANDIDATES = 100
+ANSWER_CANDIDATES = 3  # the best sentences tried, in order, until one answers
 REFINED_SENTENCES = 50  # the kind bonus is checked clause by clause for this many of the best sentences
 CHUNK_FUSION_WEIGHT = 0.1
 
@@ -126,7 +127,7 @@ class Engine:
         t3 = time.perf_counter()
         scores = score_sentences(self._features, lexical, cosine, q)
         top = [int(i) for i in np.argsort(-scores, kind="stable")[:REFINED_SENTENCES]]
-        scores = refine_kind_bonus(scores, top, self._squashed, query.concepts, q, self._features)
+        scores = refine_scores(scores, top, self._squashed, query.concepts, q, self._features)
         # Chunks rank by the best sentence they hold; BM25 and embedding over whole chunks break ties.
         best_sentence = np.array([scores[s].max() for s in self._chunk_sentences])
         fused = reciprocal_rank_fusion(ranks(chunk_lexical, chunk_lexical > 0), ranks(chunk_dense, np.isfinite(chunk_dense)))
@@ -142,24 +143,39 @@ class Engine:
     def _query(self, question: Question) -> Query:
         bm25 = self._sentence_bm25
         return make_query(tokenize(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
-                          self._stored.glossary, question.about_document)
+                          self._stored.glossary, question.about_document, tokenize)
 
     def _quotes(self, ranked: list[int], scores: np.ndarray, cosine: np.ndarray, query: Query) -> list[tuple[int, float]]:
         """(sentence id, score) of the sentences to quote, best first (a sentence it leans on just before it);
-        empty when nothing answers."""
-        if not ranked:
+        empty when none of the best candidates answers."""
+        groups = (self._with_antecedent(i) for i in ranked[:ANSWER_CANDIDATES])
+        answer = next((g for g in groups if self._answers(g, cosine, query)), None)
+        if answer is None:
             return []
-        best = ranked[0]
-        chosen = [best]
-        if ANAPHORA.match(self._sentences[best].text) and best > 0 and \
-                self._sentences[best - 1].source == self._sentences[best].source:
-            chosen.insert(0, best - 1)
-        if len(ranked) > 1 and scores[ranked[1]] >= SECOND_QUOTE_RATIO * scores[best] and ranked[1] not in chosen:
-            chosen.append(ranked[1])
-        found = "".join(self._squashed[i] for i in chosen)
-        if coverage(query.concepts, found) < MIN_COVERAGE and cosine[best] < MIN_DENSE_ALONE:
-            return []
+        best = answer[-1]
+        runner_up = next((i for i in ranked[ranked.index(best) + 1:] if i not in answer), None)
+        chosen = list(answer)
+        if runner_up is not None and scores[runner_up] >= SECOND_QUOTE_RATIO * scores[best] and \
+                self._answers([runner_up], cosine, query):
+            chosen.append(runner_up)
         return [(i, float(scores[i])) for i in chosen]
+
+    def _previous(self, i: int) -> int | None:
+        """The sentence before `i` in the same document."""
+        return i - 1 if i > 0 and self._sentences[i - 1].source == self._sentences[i].source else None
+
+    def _with_antecedent(self, i: int) -> list[int]:
+        previous = self._previous(i)
+        return [previous, i] if previous is not None and ANAPHORA.match(self._sentences[i].text) else [i]
+
+    def _answers(self, group: list[int], cosine: np.ndarray, query: Query) -> bool:
+        """The refusal rule (see rag/answering/select.py): names present, enough of the topic words found."""
+        text = "".join(self._squashed[i] for i in group)
+        previous = self._previous(group[0])
+        context = text if previous is None else self._squashed[previous] + text
+        if any(name not in context for name in query.names):
+            return False
+        return coverage(query.concepts, text) >= MIN_COVERAGE or cosine[group[-1]] >= MIN_DENSE_ALONE
 
     def _passage(self, chunk_id: int, score: float) -> Passage:
         c = self._chunks[chunk_id]

@@ -6,6 +6,8 @@ from rag.sources import decode
 
 from conftest import ARTICLE, DEV_SET, REPO
 
+EXTRA_SET = REPO / "tests" / "data" / "extra.jsonl"  # 40 questions written apart from the dev set
+
 TEXT = decode((REPO / "seeds" / ARTICLE).read_bytes())[0]
 
 
@@ -17,6 +19,27 @@ def test_dev_set_meets_the_thresholds(article_engine):
     assert report.citation_support >= 0.90
     assert report.citation_validity == 1.0
     assert report.refusals >= 4 and report.false_refusals <= 1
+
+
+def test_questions_written_apart_from_the_dev_set(article_engine):
+    report = evaluate(article_engine, read_cases(EXTRA_SET), REPO / "index", repeat=1)
+    assert report.hit_at_5 == 1.0 and report.citation_validity == 1.0
+    assert report.answer_accuracy >= 0.9 and report.refusals >= 9 and report.false_refusals <= 1
+
+
+def test_a_quote_about_another_name_is_no_answer(article_engine):
+    # The article gives OpenAI's valuation, never Anthropic's.
+    assert not article_engine.ask("What is Anthropic's valuation?").answerable
+    assert "5000 亿美元" in article_engine.ask("What is OpenAI's valuation?").citations[0].quote
+
+
+def test_english_words_reach_chinese_terms_through_the_dictionary(article_engine):
+    assert "Alex Karp" in article_engine.ask("Who is the CEO of Palantir?").citations[0].quote
+    assert "超过 1.7 万人在官网签署抵制协议" in article_engine.ask("How many people signed the boycott?").text
+
+
+def test_definition_questions_quote_the_definition(article_engine):
+    assert any("RLVR(可验证强化学习)" in c.quote for c in article_engine.ask("RLVR 是什么？").citations)
 
 
 @pytest.mark.parametrize("question, quote", [

