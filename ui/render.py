@@ -57,7 +57,7 @@ def header(info: IndexInfo, lang: str) -> str:
         chunks=info.chunks,
         embedder=info.embedder,
         dimension=info.dimension,
-        built_at=info.built_at,
+        built_at=info.built_at.replace("T", " ").replace("+00:00", " UTC"),  # ISO 8601 from the manifest
     )
     return f'<div class="rag-header"><h1>{_text(t["title"])}</h1><p class="rag-indexed">{_text(line)}</p></div>'
 
