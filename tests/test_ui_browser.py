@@ -62,7 +62,9 @@ def ask(page, question: str):
 def test_header_names_the_index(page, engine):
     info = engine.info
     header = page.locator(".rag-indexed")
-    for part in (*info.documents, str(info.chunks), info.embedder, info.built_at):
+    # the build time as a person reads it: "2026-11-26 00:53:56 UTC"
+    built = info.built_at.replace("T", " ").replace("+00:00", " UTC")
+    for part in (*info.documents, str(info.chunks), info.embedder, built):
         expect(header).to_contain_text(part)
 
 
