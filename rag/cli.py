@@ -29,7 +29,7 @@ def cmd_build(args) -> int:
 def _engine(args):
     """The engine for --index; when it is missing or older than the seeds, rebuild it first and say so."""
     import rag
-    from rag.index.store import read_manifest, stale_sources
+    from rag.index.store import read_manifest
 
     index = Path(args.index)
     try:
@@ -154,7 +154,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from rag.errors import RagError
-    from rag.chunking import ChunkingConfig  # noqa: F401  (cheap; keeps the error types below importable)
 
     try:
         return args.run(args)

@@ -87,15 +87,6 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
-def content_terms(terms: list[str]) -> list[str]:
-    """The terms that carry the topic of a question: no stopwords, no phrase terms, no repeats."""
-    seen: dict[str, None] = {}
-    for t in terms:
-        if t not in STOPWORDS and " " not in t:
-            seen.setdefault(t)
-    return list(seen)
-
-
 def to_simplified(text: str) -> str:
     """What the embedder sees: the text in Simplified script, otherwise unchanged."""
     return _T2S.convert(text)

@@ -1,4 +1,5 @@
-from rag.tokens import content_terms, tokenize
+from rag.retrieval.query import make_query
+from rag.tokens import tokenize
 
 
 def test_model_names_and_numbers_stay_whole():
@@ -21,8 +22,12 @@ def test_question_and_document_forms_meet():
     assert tokenize("ＧＰＴ－５.４") == ["gpt-5.4"]
 
 
-def test_content_terms_drop_question_words():
-    assert content_terms(tokenize("Anthropic 有多少名员工？")) == ["anthropic", "员工"]
+def test_question_topic_drops_question_words_and_halves_the_answer_kind():
+    query = make_query(tokenize("Anthropic 有多少名员工？"), lambda t: 2.0, lambda t: t == "anthropic", {}, False)
+    assert [(c.word, c.weight) for c in query.concepts] == [("anthropic", 2.0), ("员工", 2.0)]
+    assert query.names == ("anthropic",)
+    query = make_query(tokenize("文章开头提到了哪个城市的天气？"), lambda t: 2.0, lambda t: True, {}, False)
+    assert [(c.word, c.weight) for c in query.concepts] == [("城市", 1.0), ("天气", 2.0)]
 
 
 def test_jieba_reading_its_table_from_disk_cuts_exactly_like_jieba_in_memory(tmp_path):
