@@ -20,12 +20,16 @@ import gradio as gr  # noqa: E402
 import rag  # noqa: E402
 from ui import render  # noqa: E402
 
-EXAMPLES = (
-    "Anthropic 在企业 LLM API 市场的份额是多少？",
-    "Claude 单日下载量较前一周增长了多少？",
-    "这篇文章的作者是谁？",
-    "When did OpenAI release GPT-5.4?",
-)
+# Example questions per source document: a button is shown only when its document is indexed, so
+# another folder of documents never offers questions about this article.
+EXAMPLES = {
+    "openai-vs-anthropic-2026-03.txt": (
+        "Anthropic 在企业 LLM API 市场的份额是多少？",
+        "Claude 单日下载量较前一周增长了多少？",
+        "这篇文章的作者是谁？",
+        "When did OpenAI release GPT-5.4?",
+    ),
+}
 LANGS = {"中文": "zh", "English": "en"}
 # The engine is read-only and thread-safe; a few answers at once keep the CPU busy without
 # letting one burst of clients starve the page of its own requests.
@@ -95,9 +99,10 @@ def build_app(engine: rag.Engine) -> gr.Blocks:
         with gr.Row():
             box = gr.Textbox(label=t["question"], placeholder=t["placeholder"], lines=1, scale=5, min_width=200, elem_id="rag-question")
             send = gr.Button(t["send"], variant="primary", scale=1, min_width=80, elem_id="rag-send")
-        examples_label = gr.Markdown(t["examples"], elem_classes="rag-examples-label")
+        examples = [q for source in engine.info.documents for q in EXAMPLES.get(source, ())]
+        examples_label = gr.Markdown(t["examples"], elem_classes="rag-examples-label", visible=bool(examples))
         with gr.Row(elem_classes="rag-examples"):
-            buttons = [gr.Button(q, size="sm", min_width=120) for q in EXAMPLES]
+            buttons = [gr.Button(q, size="sm", min_width=120) for q in examples]
         clear = gr.ClearButton([box, chat], value=t["clear"], size="sm", elem_id="rag-clear")
 
         chat_events = dict(outputs=[box, chat], concurrency_limit=CONCURRENCY, concurrency_id="engine", api_visibility="private")
