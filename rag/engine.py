@@ -9,6 +9,7 @@ import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
 from rag.answering.questions import Question, read_question
+from rag.chunking import Sentence
 from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECOND_QUOTE_RATIO,
                                   SentenceFeatures, refine_scores, score_sentences)
 from rag.embedding import Embedder, load_embedder
@@ -61,6 +62,7 @@ class Engine:
         self._chunk_bm25 = BM25([[t for i in c.sentence_ids for t in stored.sentence_tokens[i]] for c in stored.chunks])
         self._squashed = [squash(s.text) for s in stored.sentences]
         self._features = SentenceFeatures(stored.sentences)
+        self._section_heading = _section_headings(stored.sentences)
         # Each chunk's sentences as an index array, to lift the best sentence score into the chunk ranking.
         self._chunk_sentences = [np.array(c.sentence_ids) for c in stored.chunks]
 
@@ -148,15 +150,15 @@ class Engine:
                           self._stored.glossary, question.about_document, tokenize)
 
     def _quotes(self, ranked: list[int], scores: np.ndarray, cosine: np.ndarray, query: Query) -> list[tuple[int, float]]:
-        """(sentence id, score) of the sentences to quote, best first (a sentence it leans on just before it);
-        empty when none of the best candidates answers."""
-        groups = (self._with_antecedent(i) for i in ranked[:ANSWER_CANDIDATES])
-        answer = next((g for g in groups if self._answers(g, cosine, query)), None)
-        if answer is None:
+        """(sentence id, score) of the sentences to quote: the first of the best candidates that answers, with
+        its context, then the runner-up if close; empty when none of the candidates answers."""
+        for rank, best in enumerate(ranked[:ANSWER_CANDIDATES]):
+            chosen = self._with_context(best)
+            if self._answers(chosen, cosine, query):
+                break
+        else:
             return []
-        best = answer[-1]
-        runner_up = next((i for i in ranked[ranked.index(best) + 1:] if i not in answer), None)
-        chosen = list(answer)
+        runner_up = next((i for i in ranked[rank + 1:] if i not in chosen and not self._sentences[i].heading), None)
         if runner_up is not None and scores[runner_up] >= SECOND_QUOTE_RATIO * scores[best] and \
                 self._answers([runner_up], cosine, query):
             chosen.append(runner_up)
@@ -166,13 +168,22 @@ class Engine:
         """The sentence before `i` in the same document."""
         return i - 1 if i > 0 and self._sentences[i - 1].source == self._sentences[i].source else None
 
-    def _with_antecedent(self, i: int) -> list[int]:
+    def _with_context(self, i: int) -> list[int]:
+        """A sentence with what it needs to be read: a heading with the first sentence under it, a sentence
+        leaning on the one before ("彼时…") with that one."""
+        if self._sentences[i].heading:
+            following = i + 1
+            if following < len(self._sentences) and self._sentences[following].source == self._sentences[i].source \
+                    and not self._sentences[following].heading:
+                return [i, following]
+            return [i]
         previous = self._previous(i)
         return [previous, i] if previous is not None and ANAPHORA.match(self._sentences[i].text) else [i]
 
     def _answers(self, group: list[int], cosine: np.ndarray, query: Query) -> bool:
         """The refusal rule (see rag/answering/select.py): names present, enough of the topic words found."""
-        text = "".join(self._squashed[i] for i in group)
+        heading = self._section_heading[group[0]]
+        text = "".join(self._squashed[i] for i in group) + ("" if heading is None else self._squashed[heading])
         previous = self._previous(group[0])
         context = text if previous is None else self._squashed[previous] + text
         if any(name not in context for name in query.names):
@@ -182,6 +193,19 @@ class Engine:
     def _passage(self, chunk_id: int, score: float) -> Passage:
         c = self._chunks[chunk_id]
         return Passage(c.source, c.text, c.start, c.end, round(score, 6))
+
+
+def _section_headings(sentences: list[Sentence]) -> list[int | None]:
+    """For each sentence, the heading of its section (the last heading before it in its document)."""
+    out: list[int | None] = []
+    current = None
+    for i, s in enumerate(sentences):
+        if i == 0 or sentences[i - 1].source != s.source:
+            current = None
+        out.append(current)
+        if s.heading:
+            current = i
+    return out
 
 
 def load(index_dir: str | Path = "index", check_seeds: bool = True) -> Engine:

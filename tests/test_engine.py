@@ -76,3 +76,27 @@ def test_answer_json_has_the_documented_shape(tiny_engine):
     assert data["citations"] == [{"n": 1, "source": "tiny.txt", "quote": "小明在北京大学读书。", "start": 0, "end": 10,
                                   "score": data["citations"][0]["score"]}]
     assert set(data["timings"]) == {"normalize_ms", "lexical_ms", "dense_ms", "select_ms", "total_ms"}
+
+
+GUIDE = "# 差旅制度\n## 住宿标准\n一线城市每晚不超过 600 元。其他城市每晚不超过 400 元。\n## 交通标准\n高铁可乘坐二等座。\n"
+
+
+@pytest.fixture(scope="module")
+def guide_engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("guide")
+    (root / "seeds").mkdir()
+    (root / "seeds" / "guide.md").write_text(GUIDE, encoding="utf-8")
+    rag.build(root / "seeds", root / "index")
+    return rag.load(root / "index")
+
+
+def test_a_section_heading_lends_its_words_to_the_sentences_under_it(guide_engine):
+    # "住宿标准" is only in the heading; the answer is the sentence under it, not the heading.
+    answer = guide_engine.ask("一线城市的住宿标准是多少？")
+    assert answer.citations[0].quote == "一线城市每晚不超过 600 元。"
+    assert GUIDE[answer.citations[0].start : answer.citations[0].end] == "一线城市每晚不超过 600 元。"
+
+
+def test_a_heading_is_quoted_with_the_first_sentence_under_it(guide_engine):
+    answer = guide_engine.ask("交通标准是什么？")
+    assert [c.quote for c in answer.citations][:2] == ["## 交通标准", "高铁可乘坐二等座。"]

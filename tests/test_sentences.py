@@ -53,3 +53,24 @@ def test_chunks_close_early_rather_than_exceed_max_chars():
     text = "甲" * 10 + "。" + "乙" * 10 + "。"
     chunks = make_chunks(text, split_sentences(text), 0, ChunkingConfig(sentences=4, overlap=1, max_chars=15))
     assert [c.sentence_ids for c in chunks] == [(0,), (1,)]
+
+
+def test_headings_are_marked_and_a_markdown_title_ends_the_header():
+    text = "# 差旅制度\n## 住宿标准\n一线城市每晚不超过 600 元。\n消费级市场的岔路口:流量帝国与价值观迁徙\n"
+    assert [(s.text, s.header, s.heading) for s in split_sentences(text)] == [
+        ("# 差旅制度", False, True),
+        ("## 住宿标准", False, True),
+        ("一线城市每晚不超过 600 元。", False, False),
+        ("消费级市场的岔路口:流量帝国与价值观迁徙", False, True),
+    ]
+
+
+def test_article_section_headings(article_engine):
+    from conftest import ARTICLE, REPO
+
+    text = (REPO / "seeds" / ARTICLE).read_text(encoding="utf-8")
+    assert [s.text for s in split_sentences(text) if s.heading] == [
+        "消费级市场的岔路口:流量帝国与价值观迁徙",
+        "企业级市场的攻防战:API 份额的惊天逆转",
+        "安全观的分野:价值观红利与政治豪赌",
+    ]

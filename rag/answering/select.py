@@ -5,14 +5,15 @@ Every sentence gets
 where `lexical` is its BM25 score divided by the best sentence's, `dense` its cosine similarity to
 the question rescaled so the best sentence is 1 and the median sentence 0, and `bonus` rewards a
 sentence holding the kind of fact asked for (a date for "when", a number for "how many", the
-document header for "who wrote this article"). Boilerplate scores minus infinity: never quoted.
+document header for "who wrote this article"), less a penalty for a section heading.
+Boilerplate scores minus infinity: never quoted.
 
 Refusal, in plain words: every name in Latin script that the question shares with the documents
-(Anthropic, GPT-5.4) must be in the quote or the sentence before it; and the question's topic words (stopwords and question words removed,
-each weighted by how rare it is in the documents) must be found in the quoted sentences for at
-least half of their weight (MIN_COVERAGE); otherwise the documents are taken not to say.
-The only exception is a sentence so close in meaning (cosine >= MIN_DENSE_ALONE) that the words
-cannot matter.
+(Anthropic, GPT-5.4) must be in the quote, the sentence before it or its section heading; and the
+question's topic words (stopwords and question words removed, each weighted by how rare it is in
+the documents) must be found in the quoted sentences or their section heading for at least half of
+their weight (MIN_COVERAGE); otherwise the documents are taken not to say. The only exception is a
+sentence so close in meaning (cosine >= MIN_DENSE_ALONE) that the words cannot matter.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ LEXICAL_WEIGHT = 0.5
 DENSE_WEIGHT = 0.5
 KIND_BONUS = 0.25  # the sentence holds the kind of fact asked for
 HEADER_BONUS = 0.5  # a question about the document itself, and the sentence is in its header
+HEADING_PENALTY = 0.5  # a section title answers less than the sentences under it (their topic words count it)
 DEFINITION_BONUS = 0.5  # "X 是什么": the sentence defines X
 DEFINITION_MARKS = ("(", "（", "是", "即", "指", ":", "：", ",即")
 MIN_COVERAGE = 0.5
@@ -42,6 +44,7 @@ class SentenceFeatures:
     def __init__(self, sentences: list[Sentence]):
         self.quotable = np.array([s.quotable for s in sentences], dtype=bool)
         self.header = np.array([s.header for s in sentences], dtype=bool)
+        self.heading = np.array([s.heading for s in sentences], dtype=bool)
         self.has_time = np.array([bool(HAS_TIME.search(s.text)) for s in sentences], dtype=bool)
         self.has_number = np.array([bool(HAS_NUMBER.search(s.text)) for s in sentences], dtype=bool)
 
@@ -61,7 +64,7 @@ def score_sentences(features: SentenceFeatures, lexical: np.ndarray, dense: np.n
     if question.about_document:
         # "When was this article published?": the header line with a date, above the header line without one.
         bonus += HEADER_BONUS * features.header * (1 + kind)
-    score = LEXICAL_WEIGHT * lex + DENSE_WEIGHT * rescaled + bonus
+    score = LEXICAL_WEIGHT * lex + DENSE_WEIGHT * rescaled + bonus - HEADING_PENALTY * features.heading
     return np.where(features.quotable, score, -np.inf)
 
 

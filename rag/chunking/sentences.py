@@ -6,6 +6,7 @@ Rules:
   ("GPT-5.4", "10.2 万").
 - Closing quotes and brackets right after the end mark stay with their sentence: `“吃相太难看”。`
 - Every line is its own unit, so headings and header lines ("作者:川川") stay separate sentences.
+  A heading is a line that is one short sentence without an end mark, or a Markdown `#` line.
 - Leading and trailing whitespace is not part of a sentence; `text[start:end] == sentence.text`.
 """
 from __future__ import annotations
@@ -21,10 +22,11 @@ EXTRA_SPACE = "\ufeff\u200b"
 # Page furniture that is never an answer: "scan to follow our account" footers and the like.
 BOILERPLATE = re.compile(r"扫码|二维码|关注公众号|关注我们|获取更多.{0,6}资讯|点击阅读原文|长按识别|点赞|点个在看")
 
-# A document's header is the run of short lines before its first real paragraph
+# A document's header is the run of short lines before its first real paragraph or Markdown heading
 # (site, date, view count, source, author, editor in a news article).
 PARAGRAPH_CHARS = 40
 MAX_HEADER_LINES = 12
+HEADING_CHARS = 30
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Sentence:
     text: str
     header: bool  # in the short lines before the first paragraph: where dates, authors and sources live
     quotable: bool  # False for boilerplate, which must never be quoted as an answer
+    heading: bool = False  # a section title: it names what the sentences under it are about
 
 
 def _is_end(line: str, i: int) -> bool:
@@ -77,15 +80,18 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
     offset = 0
     in_header = True
     for line_no, line in enumerate(text.split("\n")):
-        if in_header and (len(line.strip()) >= PARAGRAPH_CHARS or line_no >= MAX_HEADER_LINES):
+        if in_header and (len(line.strip()) >= PARAGRAPH_CHARS or line_no >= MAX_HEADER_LINES
+                          or line.lstrip().startswith("#")):  # a Markdown document opens with its title
             in_header = False
-        for a, b in _split_line(line):
+        spans = _split_line(line)
+        for a, b in spans:
             quote = line[a:b]
-            sentences.append(
-                Sentence(source, offset + a, offset + b, quote, header=in_header, quotable=not BOILERPLATE.search(quote))
-            )
+            quotable = not BOILERPLATE.search(quote)
+            heading = quotable and not in_header and len(spans) == 1 and (
+                quote.startswith("#") or (len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "."))
+            sentences.append(Sentence(source, offset + a, offset + b, quote, in_header, quotable, heading))
         offset += len(line) + 1
     if sentences and all(s.header for s in sentences):
         # A document made only of short lines has no header: all of it is content.
-        sentences = [Sentence(s.source, s.start, s.end, s.text, False, s.quotable) for s in sentences]
+        sentences = [Sentence(s.source, s.start, s.end, s.text, False, s.quotable, s.heading) for s in sentences]
     return sentences

@@ -1,10 +1,10 @@
 """The on-disk index: a JSON manifest, JSONL records and FAISS files, written atomically and checked on load.
 
-Layout of an index folder (FORMAT_VERSION 1):
+Layout of an index folder (FORMAT_VERSION 2):
     manifest.json     format version, embedder, chunking, tokenizer, sources with sha256, library
                       versions, build time, and the sha256 of every other file here
     documents.jsonl   one line per source: source, encoding, sha256, text (decoded, as on disk)
-    sentences.jsonl   one line per sentence: source, start, end, text, header, quotable, tokens
+    sentences.jsonl   one line per sentence: source, start, end, text, header, quotable, heading, tokens
     chunks.jsonl      one line per chunk: source, start, end, text, sentence ids
     chunks.faiss      FAISS IndexFlatIP of the chunk embeddings, row i = chunk i
     sentences.faiss   FAISS IndexFlatIP of the sentence embeddings, row i = sentence i
@@ -26,7 +26,7 @@ from rag.chunking import Chunk, Sentence
 from rag.errors import IndexLoadError, IndexStaleError
 from rag.sources import sha256_bytes, source_files
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DATA_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss", "glossary.json")
 REBUILD = "run `rag build` to rebuild it"
@@ -65,7 +65,7 @@ def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: 
     _write_jsonl(folder / "documents.jsonl", documents)
     _write_jsonl(folder / "sentences.jsonl", (
         {"id": i, "source": s.source, "start": s.start, "end": s.end, "text": s.text,
-         "header": s.header, "quotable": s.quotable, "tokens": tokens}
+         "header": s.header, "quotable": s.quotable, "heading": s.heading, "tokens": tokens}
         for i, (s, tokens) in enumerate(zip(sentences, sentence_tokens))
     ))
     _write_jsonl(folder / "chunks.jsonl", (
@@ -154,7 +154,8 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     try:
         documents = {row["source"]: row["text"] for row in _read_jsonl(index_dir / "documents.jsonl")}
         rows = _read_jsonl(index_dir / "sentences.jsonl")
-        sentences = [Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"]) for r in rows]
+        sentences = [Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
+                     for r in rows]
         tokens = [r["tokens"] for r in rows]
         chunks = [Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
                   for r in _read_jsonl(index_dir / "chunks.jsonl")]
