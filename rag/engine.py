@@ -14,7 +14,7 @@ from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECON
                                   SentenceFeatures, refine_scores, score_sentences)
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
-from rag.index.store import REBUILD, StoredIndex, read_index
+from rag.index.store import StoredIndex, read_index
 from rag.retrieval.bm25 import BM25
 from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
 from rag.retrieval.query import Query, coverage, make_query
