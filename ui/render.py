@@ -12,6 +12,9 @@ import re
 from rag.types import Answer, Citation, IndexInfo
 
 CONTEXT_CHARS = 80
+# Every answer carries its source view in the chat history, which the browser sends back on each turn:
+# a long document is shown as this many characters around the quote, not whole.
+DOCUMENT_CHARS = 20000
 SENTENCE_END = "。！？!?；;\n"
 
 LABELS = {
@@ -122,13 +125,16 @@ def context(text: str, start: int, end: int) -> tuple[str, str]:
 
 
 def _document(text: str, current: Citation, citations: tuple[Citation, ...]) -> str:
-    """The whole document with every span cited from it marked; `current` is the one to scroll to."""
-    parts, pos = [], 0
+    """The document with every span cited from it marked; `current` is the one to scroll to. A document longer
+    than DOCUMENT_CHARS is cut to that many characters around `current`, with "…" where it is cut."""
+    lo = max(0, min(current.start - DOCUMENT_CHARS // 2, len(text) - DOCUMENT_CHARS))
+    hi = min(len(text), lo + DOCUMENT_CHARS)
+    parts, pos = ["…" if lo > 0 else ""], lo
     for c in sorted((c for c in citations if c.source == current.source), key=lambda c: c.start):
-        if c.start < pos:  # overlapping spans: the earlier mark already covers it
+        if c.start < pos or c.end > hi:  # overlapping an earlier mark, or outside the excerpt
             continue
         cls = "rag-cited rag-current" if c is current else "rag-cited"
         parts.append(f'{_text(text[pos:c.start])}<mark class="{cls}">{_text(text[c.start:c.end])}</mark>')
         pos = c.end
-    parts.append(_text(text[pos:]))
+    parts.append(_text(text[pos:hi]) + ("…" if hi < len(text) else ""))
     return "".join(parts)
