@@ -9,9 +9,9 @@ import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
 from rag.answering.questions import Question, read_question
-from rag.chunking import Sentence
 from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECOND_QUOTE_RATIO,
                                   SentenceFeatures, refine_scores, score_sentences)
+from rag.chunking import Sentence
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
@@ -63,8 +63,11 @@ class Engine:
         self._squashed = [squash(s.text) for s in stored.sentences]
         self._features = SentenceFeatures(stored.sentences)
         self._section_heading = _section_headings(stored.sentences)
-        # Each chunk's sentences as an index array, to lift the best sentence score into the chunk ranking.
-        self._chunk_sentences = [np.array(c.sentence_ids) for c in stored.chunks]
+        # Each chunk's sentence ids as a row, padded by repeating its last one, so that the best sentence score
+        # of every chunk is one numpy max over the rows.
+        width = max(len(c.sentence_ids) for c in stored.chunks)
+        self._chunk_sentences = np.array([c.sentence_ids + c.sentence_ids[-1:] * (width - len(c.sentence_ids))
+                                          for c in stored.chunks])
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", check_seeds: bool = True) -> "Engine":
@@ -114,7 +117,7 @@ class Engine:
                           round((t2 - t1) * 1000 + ranking.fuse_ms, 3), round((t2 - t0) * 1000, 3))
         return Answer(q.text, text, answerable, tuple(citations), passages, timings)
 
-    def _rank(self, q: Question) -> "_Ranking":
+    def _rank(self, q: Question) -> _Ranking:
         """Scores of every sentence and every chunk for one question; shared by `search` and `ask`."""
         t0 = time.perf_counter()
         query = self._query(q)
@@ -133,7 +136,7 @@ class Engine:
         top = [int(i) for i in np.argsort(-scores, kind="stable")[:REFINED_SENTENCES]]
         scores = refine_scores(scores, top, self._squashed, query.concepts, q, self._features)
         # Chunks rank by the best sentence they hold; BM25 and embedding over whole chunks break ties.
-        best_sentence = np.array([scores[s].max() for s in self._chunk_sentences])
+        best_sentence = scores[self._chunk_sentences].max(axis=1)
         fused = reciprocal_rank_fusion(ranks(chunk_lexical, chunk_lexical > 0), ranks(chunk_dense, np.isfinite(chunk_dense)))
         chunk_scores = np.where(np.isfinite(best_sentence), best_sentence, -1.0) + CHUNK_FUSION_WEIGHT * fused / fused.max()
         t4 = time.perf_counter()
