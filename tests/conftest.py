@@ -11,16 +11,20 @@ DEV_SET = REPO / "tests" / "data" / "dev.jsonl"
 TINY = "小明在北京大学读书。他每天骑自行车上学！学校的食堂有二十个窗口？\n"
 
 
-@pytest.fixture(scope="session")
-def tiny_index(tmp_path_factory):
-    """An index built for real (default embedder, real FAISS) from a one-file seeds folder."""
+def build_index(root: Path, files: dict[str, str]) -> Path:
+    """An index built for real (default embedder, real FAISS) in root/index from root/seeds holding `files`."""
     import rag
 
-    root = tmp_path_factory.mktemp("tiny")
     (root / "seeds").mkdir()
-    (root / "seeds" / "tiny.txt").write_text(TINY, encoding="utf-8")
+    for name, text in files.items():
+        (root / "seeds" / name).write_text(text, encoding="utf-8")
     rag.build(root / "seeds", root / "index")
     return root / "index"
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory):
+    return build_index(tmp_path_factory.mktemp("tiny"), {"tiny.txt": TINY})
 
 
 @pytest.fixture(scope="session")

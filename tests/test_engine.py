@@ -2,7 +2,7 @@ import pytest
 
 import rag
 
-from conftest import TINY
+from conftest import TINY, build_index
 
 
 def test_answer_quotes_the_sentence_with_exact_offsets(tiny_engine):
@@ -83,11 +83,7 @@ GUIDE = "# 差旅制度\n## 住宿标准\n一线城市每晚不超过 600 元。
 
 @pytest.fixture(scope="module")
 def guide_engine(tmp_path_factory):
-    root = tmp_path_factory.mktemp("guide")
-    (root / "seeds").mkdir()
-    (root / "seeds" / "guide.md").write_text(GUIDE, encoding="utf-8")
-    rag.build(root / "seeds", root / "index")
-    return rag.load(root / "index")
+    return rag.load(build_index(tmp_path_factory.mktemp("guide"), {"guide.md": GUIDE}))
 
 
 def test_a_section_heading_lends_its_words_to_the_sentences_under_it(guide_engine):
