@@ -14,13 +14,19 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _say_skipped(message: str) -> None:
+    """Without -v, of the build's progress only the skipped files are worth a line."""
+    if message.startswith("skipped"):
+        _say(message)
+
+
 def cmd_build(args) -> int:
     import rag
     from rag.chunking import ChunkingConfig
 
     report = rag.build(args.seeds, args.index, model=args.model,
                        chunking=ChunkingConfig(args.chunk_sentences, args.chunk_overlap),
-                       progress=_say if args.verbose else lambda m: m.startswith("skipped") and _say(m))
+                       progress=_say if args.verbose else _say_skipped)
     print(f"built {report.index_dir}: {report.documents} documents, {report.sentences} sentences, {report.chunks} chunks; "
           f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s")
     return 0
@@ -29,6 +35,7 @@ def cmd_build(args) -> int:
 def _engine(args):
     """The engine for --index; when it is missing or older than the seeds, rebuild it first and say so."""
     import rag
+    from rag.chunking import ChunkingConfig
     from rag.index.store import read_manifest
 
     index = Path(args.index)
@@ -36,8 +43,9 @@ def _engine(args):
         return rag.load(index)
     except rag.IndexStaleError as e:
         _say(f"{e}: rebuilding now")
-        manifest = read_manifest(index)
-        rag.build((index / manifest["seeds"]).resolve(), index, model=manifest["embedder"]["name"])
+        manifest = read_manifest(index)  # rebuilt as it was built: same seeds, embedder and chunking
+        rag.build((index / manifest["seeds"]).resolve(), index, model=manifest["embedder"]["name"],
+                  chunking=ChunkingConfig(**manifest["chunking"]))
     except rag.IndexLoadError as e:
         if not Path(args.seeds).is_dir():
             raise
