@@ -62,3 +62,16 @@ def test_committed_index_matches_committed_seeds():
     manifest = json.loads(r.stdout)
     from rag.index.store import stale_sources
     assert stale_sources(REPO / "index", manifest) == []
+
+
+def test_stale_index_is_rebuilt_with_its_own_settings(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("第一句。第二句。第三句。", encoding="utf-8")
+    where = ("--seeds", str(tmp_path / "seeds"), "--index", str(tmp_path / "index"))
+    assert run(*where, "build", "--chunk-sentences", "2", "--chunk-overlap", "0").returncode == 0
+    (tmp_path / "seeds" / "a.txt").write_text("第一句。第二句。第三句。第四句。", encoding="utf-8")
+    r = run(*where, "ask", "第四句是什么？")
+    assert "rebuilding now" in r.stderr
+    manifest = json.loads(run(*where, "info").stdout)
+    assert manifest["chunking"] == {"sentences": 2, "overlap": 0, "max_chars": 400}
+    assert manifest["counts"] == {"documents": 1, "sentences": 4, "chunks": 2}
