@@ -171,15 +171,17 @@ class Engine:
         """The sentence before `i` in the same document."""
         return i - 1 if i > 0 and self._sentences[i - 1].source == self._sentences[i].source else None
 
+    def _next(self, i: int) -> int | None:
+        """The sentence after `i` in the same document."""
+        j = i + 1
+        return j if j < len(self._sentences) and self._sentences[j].source == self._sentences[i].source else None
+
     def _with_context(self, i: int) -> list[int]:
         """A sentence with what it needs to be read: a heading with the first sentence under it, a sentence
         leaning on the one before ("彼时…") with that one."""
         if self._sentences[i].heading:
-            following = i + 1
-            if following < len(self._sentences) and self._sentences[following].source == self._sentences[i].source \
-                    and not self._sentences[following].heading:
-                return [i, following]
-            return [i]
+            following = self._next(i)
+            return [i, following] if following is not None and not self._sentences[following].heading else [i]
         previous = self._previous(i)
         return [previous, i] if previous is not None and ANAPHORA.match(self._sentences[i].text) else [i]
 

@@ -73,11 +73,17 @@ class _Frequencies:
         return default if value is _MISSING else value
 
 
-def disk_tokenizer(path: Path | None = None) -> jieba.Tokenizer:
-    """A jieba tokenizer over the on-disk table, writing the table first if it is not there yet."""
+def ensure_table(path: Path | None = None) -> Path:
+    """The on-disk table, written first if it is not there yet."""
     path = path or table_path()
     if not path.is_file():
         write_table(path)
+    return path
+
+
+def disk_tokenizer(path: Path | None = None) -> jieba.Tokenizer:
+    """A jieba tokenizer over the on-disk table, writing the table first if it is not there yet."""
+    path = ensure_table(path)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     tokenizer = jieba.Tokenizer()
     tokenizer.FREQ = _Frequencies(db)

@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 有 吗 呢 吧 啊 呀 么 什么 多少 哪 哪些 哪个 哪家 哪里 哪天 哪年 怎么 怎样 怎么样 如何 为什么 为何
     谁 几 是否 是不是 这 那 这个 那个 这些 那些 个 把 被 对 从 到 给 也 都 就 而 之 其 该 为 以 于 上 下 中 里 会 能 可以 要 让
     并 又 还 等 做 说 它 他 她 它们 他们 我 我们 你 您 请问 一下 一个 时候 什么样 多 少 怎 年 月 日 名 位 种 项 些 家 那家 这家 一家 条 件
-    多久 多长 多大 多高 多远 多快 几时 何时 何地 哪儿 啥 为啥 咋 是否 能否 可否 有没有 是不是 什么样
+    多久 多长 多大 多高 多远 多快 几时 何时 何地 哪儿 啥 为啥 咋 能否 可否 有没有
     文章 本文 文中 原文 这篇 该文 篇文章 这篇文章 开头 结尾 提到 提及 讲 介绍 描述 表示
     a an the of to in on at for by with from as is are was were be been being do does did what which who whom whose
     when where why how much many it its this that these those and or but not no can could should would will

@@ -15,7 +15,7 @@ import jieba
 
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
 from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
-from rag.jieba_on_disk import table_path, write_table
+from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.index.store import FORMAT_VERSION, new_build_folder, swap_in, write_index
 from rag.sources import Skipped, read_documents
@@ -60,8 +60,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         progress(f"skipped {s.source}: {s.reason}")
     embedder = embedder or load_embedder(model)
     jieba.initialize()  # the whole table in memory: documents are cut in bulk
-    if not table_path().is_file():
-        write_table(table_path())  # so that later single questions start fast
+    ensure_table()  # so that later single questions start fast
 
     sentences: list[Sentence] = []
     chunks: list[Chunk] = []

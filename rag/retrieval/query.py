@@ -48,8 +48,9 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     search_terms: list[str] = []
     previous = ""
     for term in terms:
-        if term in STOPWORDS or " " in term:
-            search_terms.append(term) if " " in term else None
+        if " " in term:  # a phrase term ("claude code") only searches; its words are concepts of their own
+            search_terms.append(term)
+        if " " in term or term in STOPWORDS:
             previous = term
             continue
         alternatives: tuple[str, ...] = (term,)
