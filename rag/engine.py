@@ -1,45 +1,61 @@
-"""The query engine: a loaded index plus its embedder. `search` ranks chunks, `ask` answers with quotes."""
+"""The query engine: a loaded index plus its embedder. `search` ranks chunks, `ask` answers with quotes.
+
+Answering, in order: candidate sentences (the best by BM25, by embedding, and those of the best chunks),
+their features (rag/answering/features.py), a learned ranker over them, a learned probability that the
+documents answer the question at all (`Answer.confidence`), and the quotes: the best sentence with what it
+needs to be read, plus the runner-up when the ranker rates it nearly as high. The models are in
+rag/answering/model.json, retrained by benchmarks/train.py.
+"""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
+from rag.answering.features import (CANDIDATE_FEATURES, Corpus, QuestionView, candidate_features, corpus_facts, question_features,
+                                    question_view)
+from rag.answering.model import AnswerModel, read_model
 from rag.answering.questions import Question, read_question
-from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECOND_QUOTE_RATIO,
-                                  SentenceFeatures, refine_scores, score_sentences)
-from rag.chunking import Sentence
+from rag.answering.span import answer_span
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
 from rag.retrieval.bm25 import BM25
 from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
-from rag.retrieval.query import Query, coverage, make_query
+from rag.retrieval.query import Query, make_query
 from rag.tokens import squash, to_simplified, tokenize
 from rag.types import Answer, Citation, IndexInfo, Passage, Timings
 
-CHUNKS_TO_READ = 5  # sentences to quote are looked for in this many of the best chunks
 PASSAGES_SHOWN = 3
-DENSE_CANDIDATES = 100
-ANSWER_CANDIDATES = 3  # the best sentences tried, in order, until one answers
-REFINED_SENTENCES = 50  # the kind bonus is checked clause by clause for this many of the best sentences
-CHUNK_FUSION_WEIGHT = 0.1
+LEXICAL_CANDIDATES = 30  # sentences taken by BM25 ...
+DENSE_CANDIDATES = 30  # ... and by embedding
+CHUNK_CANDIDATES = 5  # every sentence of this many of the best chunks (BM25 and embedding fused)
+NEIGHBOURED = 10  # the sentences around this many of the best BM25 sentences: the answer often follows them
+CHUNK_DENSE_DEPTH = 100
+# A sentence opening with one of these leans on the one before ("彼时" = "at that time"): quote both.
+ANAPHORA = re.compile(r"^(?:彼时|此时|当时|那时|这时|此后|随后|对此|为此|因此|这一|这个|这些|该|其|它|他们)")
 
 
 @dataclass(frozen=True)
-class _Ranking:
+class Analysis:
+    """One question read against the index: its candidates, their features and scores. Training uses the same."""
+
+    question: Question
     query: Query
-    sentence_scores: np.ndarray
-    cosine: np.ndarray
-    chunk_scores: np.ndarray
-    chunk_order: list[int]
+    view: QuestionView
+    candidates: np.ndarray  # sentence ids
+    features: np.ndarray  # (candidates, CANDIDATE_FEATURES)
+    raw_bm25: np.ndarray  # the candidates' BM25 scores
+    findable: float  # share of the question's topic weight found anywhere in the documents
+    chunk_order: np.ndarray  # chunks by fused BM25 and embedding rank, best first
     normalize_ms: float
     lexical_ms: float
     dense_ms: float
-    fuse_ms: float
 
 
 class ArgumentError(RagError, ValueError):
@@ -47,7 +63,7 @@ class ArgumentError(RagError, ValueError):
 
 
 class Engine:
-    def __init__(self, stored: StoredIndex, embedder: Embedder):
+    def __init__(self, stored: StoredIndex, embedder: Embedder, model: AnswerModel | None = None):
         built_with = stored.manifest["embedder"]
         if (embedder.name, embedder.dimension) != (built_with["name"], built_with["dimension"]):
             raise IndexLoadError(f"the index was built with embedder {built_with['name']!r} ({built_with['dimension']} "
@@ -55,19 +71,26 @@ class Engine:
                                  f"run `rag build --model {embedder.name}` to rebuild it for this one")
         self._stored = stored
         self._embedder = embedder
+        self._given_model = model
         self._sentences = stored.sentences
         self._chunks = stored.chunks
         # Sentences are short: a term said twice in one is barely more relevant, so term frequency saturates fast.
         self._sentence_bm25 = BM25(stored.sentence_tokens, k1=0.5)
         self._chunk_bm25 = BM25([[t for i in c.sentence_ids for t in stored.sentence_tokens[i]] for c in stored.chunks])
-        self._squashed = [squash(s.text) for s in stored.sentences]
-        self._features = SentenceFeatures(stored.sentences)
-        self._section_heading = _section_headings(stored.sentences)
-        # Each chunk's sentence ids as a row, padded by repeating its last one, so that the best sentence score
-        # of every chunk is one numpy max over the rows.
-        width = max(len(c.sentence_ids) for c in stored.chunks)
-        self._chunk_sentences = np.array([c.sentence_ids + c.sentence_ids[-1:] * (width - len(c.sentence_ids))
-                                          for c in stored.chunks])
+        self._corpus = corpus_facts(stored.sentences, stored.documents)
+        documents: dict[int, list[str]] = {}
+        for i, tokens in enumerate(stored.sentence_tokens):
+            documents.setdefault(int(self._corpus.document[i]), []).extend(tokens)
+        self._document_bm25 = BM25([documents[d] for d in range(len(documents))])
+        self._quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
+        self._chunk_of = np.zeros(len(stored.sentences), dtype=np.int64)  # the first chunk holding each sentence
+        for c in reversed(range(len(stored.chunks))):
+            self._chunk_of[list(stored.chunks[c].sentence_ids)] = c
+
+    @cached_property
+    def _model(self) -> AnswerModel:
+        """Read at the first answer, so that `analyse` (what training uses) works before any model exists."""
+        return self._given_model or read_model()
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", check_seeds: bool = True) -> "Engine":
@@ -87,61 +110,136 @@ class Engine:
             raise ArgumentError(f"no document {source!r} in the index; known: {', '.join(self._stored.documents)}") from None
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
-        """The k best chunks for `query`, best first."""
+        """The k best chunks for `query`, best first: chunks holding the best-ranked candidate sentences first."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ArgumentError(f"k must be a whole number of at least 1, got {k!r}")
         if k > len(self._chunks):
             raise ArgumentError(f"k of {k} is larger than the {len(self._chunks)} chunks in the index; pass a smaller k")
-        ranking = self._rank(self._read(query))
-        return [self._passage(int(i), float(ranking.chunk_scores[i])) for i in ranking.chunk_order[:k]]
+        analysis = self.analyse(self._read(query))
+        logits = self._model.ranker.logits(analysis.features)
+        return self._passages(analysis, logits, k)
 
     def ask(self, question: str) -> Answer:
         t0 = time.perf_counter()
-        q = self._read(question)
-        ranking = self._rank(q)
+        analysis = self.analyse(self._read(question))
         t1 = time.perf_counter()
-        best_chunks = ranking.chunk_order[:CHUNKS_TO_READ]
-        candidates = dict.fromkeys(i for c in best_chunks for i in self._chunks[c].sentence_ids)
-        scores = ranking.sentence_scores
-        ranked = sorted((i for i in candidates if np.isfinite(scores[i])), key=lambda i: -scores[i])
-        passages = tuple(self._passage(c, float(ranking.chunk_scores[c])) for c in best_chunks[:PASSAGES_SHOWN])
-        quotes = self._quotes(ranked, scores, ranking.cosine, ranking.query)
+        q, candidates = analysis.question, analysis.candidates
+        logits = self._model.ranker.logits(analysis.features)
+        confidence = 0.0
+        # A question with no content word ("a", "是什么？") asks about nothing the documents could answer; one
+        # about the document itself ("这篇文章是哪天发布的？") asks about its header, whose words it need not share.
+        if len(candidates) and (analysis.query.concepts or q.about_document):
+            confidence = self._model.probability(question_features(
+                analysis.view, analysis.query, analysis.features, logits, analysis.raw_bm25, analysis.findable))
+        passages = tuple(self._passages(analysis, logits, PASSAGES_SHOWN))
+        names_missing = analysis.features[:, CANDIDATE_FEATURES.index("names_missing")]
+        quotes = self._quotes(candidates, logits, names_missing) if confidence >= self._model.threshold else []
         if quotes:
-            citations = [Citation(n, self._sentences[i].source, self._sentences[i].text, self._sentences[i].start,
-                                  self._sentences[i].end, round(score, 4)) for n, (i, score) in enumerate(quotes, 1)]
+            citations = [self._citation(n, i, score, analysis) for n, (i, score) in enumerate(quotes, 1)]
             text, answerable = answer_text(citations, q.language), True
         else:
             citations, text, answerable = [], refusal_text(q.language), False
         t2 = time.perf_counter()
-        timings = Timings(round(ranking.normalize_ms, 3), round(ranking.lexical_ms, 3), round(ranking.dense_ms, 3),
-                          round((t2 - t1) * 1000 + ranking.fuse_ms, 3), round((t2 - t0) * 1000, 3))
-        return Answer(q.text, text, answerable, tuple(citations), passages, timings)
+        timings = Timings(round(analysis.normalize_ms, 3), round(analysis.lexical_ms, 3), round(analysis.dense_ms, 3),
+                          round((t2 - t1) * 1000, 3), round((t2 - t0) * 1000, 3))
+        return Answer(q.text, text, answerable, round(confidence, 4), tuple(citations), passages, timings)
 
-    def _rank(self, q: Question) -> _Ranking:
-        """Scores of every sentence and every chunk for one question; shared by `search` and `ask`."""
+    def analyse(self, q: Question, exclude_source: str | None = None) -> Analysis:
+        """Candidates and their features for one question. `exclude_source` leaves one document out, as if it
+        were not indexed (training uses it to make questions the documents cannot answer)."""
         t0 = time.perf_counter()
         query = self._query(q)
         t1 = time.perf_counter()
-        lexical = self._sentence_bm25.scores(list(query.terms))
-        chunk_lexical = self._chunk_bm25.scores(list(query.terms))
+        terms = list(query.terms)
+        lexical = self._sentence_bm25.scores(terms)
+        chunk_lexical = self._chunk_bm25.scores(terms)
+        document_scores = self._document_bm25.scores(terms)
         t2 = time.perf_counter()
         vector = self._embedder.embed_query(to_simplified(q.search_text))
         cosine = self._stored.sentence_vectors @ vector
         n = len(self._chunks)
         chunk_dense = np.full(n, -np.inf, dtype=np.float32)
-        sims, ids = self._stored.chunk_vectors.search(vector[None, :].astype(np.float32), min(n, DENSE_CANDIDATES))
+        sims, ids = self._stored.chunk_vectors.search(vector[None, :].astype(np.float32), min(n, CHUNK_DENSE_DEPTH))
         chunk_dense[ids[0]] = sims[0]
         t3 = time.perf_counter()
-        scores = score_sentences(self._features, lexical, cosine, q)
-        top = [int(i) for i in np.argsort(-scores, kind="stable")[:REFINED_SENTENCES]]
-        scores = refine_scores(scores, top, self._squashed, query.concepts, q, self._features)
-        # Chunks rank by the best sentence they hold; BM25 and embedding over whole chunks break ties.
-        best_sentence = scores[self._chunk_sentences].max(axis=1)
+        allowed = self._quotable
+        excluded = None if exclude_source is None else self._document_number(exclude_source)
+        if excluded is not None:
+            left_out = self._corpus.document == excluded
+            allowed = allowed & ~left_out
+            lexical = np.where(left_out, 0.0, lexical)
+            cosine = np.where(left_out, -1.0, cosine)
+            document_scores = document_scores.copy()
+            document_scores[excluded] = 0.0
+            chunk_left_out = left_out[[c.sentence_ids[0] for c in self._chunks]]
+            chunk_lexical = np.where(chunk_left_out, 0.0, chunk_lexical)
+            chunk_dense = np.where(chunk_left_out, -np.inf, chunk_dense)
         fused = reciprocal_rank_fusion(ranks(chunk_lexical, chunk_lexical > 0), ranks(chunk_dense, np.isfinite(chunk_dense)))
-        chunk_scores = np.where(np.isfinite(best_sentence), best_sentence, -1.0) + CHUNK_FUSION_WEIGHT * fused / fused.max()
-        t4 = time.perf_counter()
-        return _Ranking(query, scores, cosine, chunk_scores, [int(i) for i in np.argsort(-chunk_scores, kind="stable")],
-                        (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000, (t4 - t3) * 1000)
+        chunk_order = np.argsort(-fused, kind="stable")
+        candidates = self._candidates(lexical, cosine, chunk_order, allowed)
+        view = question_view(q, query, squash(q.search_text))
+        concept_documents = self._concept_documents(query, excluded)
+        features = candidate_features(self._corpus, view, query, candidates, lexical[candidates], cosine[candidates],
+                                      document_scores, self._document_cover(query, concept_documents, candidates))
+        total = sum(c.weight for c in query.concepts)
+        findable = sum(c.weight for c, d in zip(query.concepts, concept_documents) if len(d)) / total if total else 0.0
+        return Analysis(q, query, view, candidates, features, lexical[candidates].astype(np.float64), findable,
+                        chunk_order, (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
+
+    def _candidates(self, lexical: np.ndarray, cosine: np.ndarray, chunk_order: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        ids: dict[int, None] = {}
+        lexical = np.where(allowed, lexical, 0.0)
+        by_lexical = _top(lexical, LEXICAL_CANDIDATES)
+        by_lexical = by_lexical[lexical[by_lexical] > 0]
+        ids.update(dict.fromkeys(int(i) for i in by_lexical))
+        ids.update(dict.fromkeys(int(i) for i in _top(np.where(allowed, cosine, -np.inf), DENSE_CANDIDATES)))
+        for c in chunk_order[:CHUNK_CANDIDATES]:
+            ids.update(dict.fromkeys(self._chunks[int(c)].sentence_ids))
+        first, last = self._corpus.first, self._corpus.last
+        for i in by_lexical[:NEIGHBOURED]:
+            ids.update(dict.fromkeys(j for j in (int(i) - 1, int(i) + 1) if first[i] <= j <= last[i]))
+        out = np.array(sorted(ids), dtype=np.int64)
+        return out[allowed[out]] if len(out) else out
+
+    def _concept_documents(self, query: Query, excluded: int | None) -> list[np.ndarray]:
+        """For each topic word of the question, the documents holding one of its terms (not `excluded`)."""
+        out = []
+        for concept in query.concepts:
+            postings = [p for p in map(self._sentence_bm25.postings, concept.alternatives) if p is not None]
+            documents = np.unique(self._corpus.document[np.concatenate(postings)]) if postings else np.zeros(0, np.int64)
+            out.append(documents[documents != excluded] if excluded is not None else documents)
+        return out
+
+    def _document_cover(self, query: Query, concept_documents: list[np.ndarray], candidates: np.ndarray) -> np.ndarray:
+        """Per candidate, the share of the question's topic weight found somewhere in its document."""
+        documents = self._corpus.document[candidates]
+        found = np.zeros(len(candidates))
+        for concept, holding in zip(query.concepts, concept_documents):
+            found += concept.weight * np.isin(documents, holding)
+        total = sum(c.weight for c in query.concepts)
+        return found / total if total else found
+
+    def _document_number(self, source: str) -> int:
+        return list(self._stored.documents).index(source)
+
+    def _passages(self, analysis: Analysis, logits: np.ndarray, k: int) -> list[Passage]:
+        """Chunks holding the best-ranked candidates first (by their best candidate), then the rest by fusion."""
+        best: dict[int, float] = {}
+        for i, score in sorted(zip(analysis.candidates.tolist(), logits.tolist()), key=lambda p: -p[1]):
+            for c in self._chunks_holding(i):
+                best.setdefault(c, score)
+        ordered = sorted(best, key=lambda c: -best[c])
+        seen = set(ordered)
+        ordered += [int(c) for c in analysis.chunk_order if int(c) not in seen]
+        top = max(best.values()) if best else 0.0
+        scores = {c: float(np.exp(best[c] - top)) if c in best else 0.0 for c in ordered[:k]}
+        return [self._passage(c, scores[c]) for c in ordered[:k]]
+
+    def _chunks_holding(self, i: int) -> list[int]:
+        """The chunks holding sentence i, the one that also holds its neighbours first (an answer can run on)."""
+        first = int(self._chunk_of[i])
+        holding = [c for c in range(first, min(first + 3, len(self._chunks))) if i in self._chunks[c].sentence_ids]
+        return sorted(holding, key=lambda c: -sum(j in self._chunks[c].sentence_ids for j in (i - 1, i + 1)))
 
     @staticmethod
     def _read(question: object) -> Question:
@@ -152,65 +250,52 @@ class Engine:
         return make_query(tokenize(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
                           self._stored.glossary, question.about_document, tokenize)
 
-    def _quotes(self, ranked: list[int], scores: np.ndarray, cosine: np.ndarray, query: Query) -> list[tuple[int, float]]:
-        """(sentence id, score) of the sentences to quote: the first of the best candidates that answers, with
-        its context, then the runner-up if close; empty when none of the candidates answers."""
-        for rank, best in enumerate(ranked[:ANSWER_CANDIDATES]):
-            chosen = self._with_context(best)
-            if self._answers(chosen, cosine, query):
-                break
-        else:
+    def _quotes(self, candidates: np.ndarray, logits: np.ndarray, names_missing: np.ndarray) -> list[tuple[int, float]]:
+        """(sentence id, share of the ranker's softmax) of the sentences to quote: the best with its context,
+        then the runner-up if the ranker rates it at least `second_quote` as high. A candidate lacking a
+        Latin-script name of the question (`names_missing`) is never quoted."""
+        order = np.argsort(-logits, kind="stable")
+        shares = np.exp(logits - logits.max())
+        shares /= shares.sum()
+        # A quote about another name is no answer: "What is Anthropic's valuation?" is not answered by OpenAI's.
+        order = order[names_missing[order] == 0]
+        if not len(order):
             return []
-        runner_up = next((i for i in ranked[rank + 1:] if i not in chosen and not self._sentences[i].heading), None)
-        if runner_up is not None and scores[runner_up] >= SECOND_QUOTE_RATIO * scores[best] and \
-                self._answers([runner_up], cosine, query):
-            chosen.append(runner_up)
-        return [(i, float(scores[i])) for i in chosen]
-
-    def _previous(self, i: int) -> int | None:
-        """The sentence before `i` in the same document."""
-        return i - 1 if i > 0 and self._sentences[i - 1].source == self._sentences[i].source else None
-
-    def _next(self, i: int) -> int | None:
-        """The sentence after `i` in the same document."""
-        j = i + 1
-        return j if j < len(self._sentences) and self._sentences[j].source == self._sentences[i].source else None
+        best = int(candidates[order[0]])
+        chosen = self._with_context(best)
+        score = {i: float(shares[order[0]]) for i in chosen}
+        for r in order[1:2]:
+            runner_up = int(candidates[r])
+            if runner_up not in chosen and shares[r] >= self._model.second_quote * shares[order[0]]:
+                chosen.append(runner_up)
+                score[runner_up] = float(shares[r])
+        return [(i, score[i]) for i in chosen]
 
     def _with_context(self, i: int) -> list[int]:
         """A sentence with what it needs to be read: a heading with the first sentence under it, a sentence
         leaning on the one before ("彼时…") with that one."""
+        first, last = int(self._corpus.first[i]), int(self._corpus.last[i])
         if self._sentences[i].heading:
-            following = self._next(i)
-            return [i, following] if following is not None and not self._sentences[following].heading else [i]
-        previous = self._previous(i)
-        return [previous, i] if previous is not None and ANAPHORA.match(self._sentences[i].text) else [i]
+            return [i, i + 1] if i < last and not self._sentences[i + 1].heading else [i]
+        return [i - 1, i] if i > first and ANAPHORA.match(self._sentences[i].text) else [i]
 
-    def _answers(self, group: list[int], cosine: np.ndarray, query: Query) -> bool:
-        """The refusal rule (see rag/answering/select.py): names present, enough of the topic words found."""
-        heading = self._section_heading[group[0]]
-        text = "".join(self._squashed[i] for i in group) + ("" if heading is None else self._squashed[heading])
-        previous = self._previous(group[0])
-        context = text if previous is None else self._squashed[previous] + text
-        if any(name not in context for name in query.names):
-            return False
-        return coverage(query.concepts, text) >= MIN_COVERAGE or cosine[group[-1]] >= MIN_DENSE_ALONE
+    def _citation(self, n: int, i: int, score: float, analysis: Analysis) -> Citation:
+        s = self._sentences[i]
+        span = answer_span(s.text, analysis.view)
+        answer_start, answer_end = (None, None) if span is None else (s.start + span[0], s.start + span[1])
+        return Citation(n, s.source, s.text, s.start, s.end, round(score, 4), answer_start, answer_end)
 
     def _passage(self, chunk_id: int, score: float) -> Passage:
         c = self._chunks[chunk_id]
         return Passage(c.source, c.text, c.start, c.end, round(score, 6))
 
 
-def _section_headings(sentences: list[Sentence]) -> list[int | None]:
-    """For each sentence, the heading of its section (the last heading before it in its document)."""
-    out: list[int | None] = []
-    current = None
-    for i, s in enumerate(sentences):
-        if i == 0 or sentences[i - 1].source != s.source:
-            current = None
-        out.append(current)
-        if s.heading:
-            current = i
-    return out
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Ids of the k largest values, largest first."""
+    if len(values) <= k:
+        return np.argsort(-values, kind="stable")
+    part = np.argpartition(-values, k)[:k]
+    return part[np.argsort(-values[part], kind="stable")]
 
 
 def load(index_dir: str | Path = "index", check_seeds: bool = True) -> Engine:

@@ -17,7 +17,9 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """A quoted sentence: `source_text[start:end] == quote`; `n` is its [n] marker in the answer."""
+    """A quoted sentence: `source_text[start:end] == quote`; `n` is its [n] marker in the answer. `score` is the
+    ranker's share for this sentence among the candidates (0..1). Where the question asks for a date, number,
+    person, place or name and the quote holds one, `source_text[answer_start:answer_end]` is that part."""
 
     n: int
     source: str
@@ -25,6 +27,8 @@ class Citation:
     start: int
     end: int
     score: float
+    answer_start: int | None = None
+    answer_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class Answer:
     question: str
     text: str
     answerable: bool
+    # The probability (0..1) that the documents answer the question, from a calibrated model; below the
+    # model's threshold the answer is a refusal.
+    confidence: float
     citations: tuple[Citation, ...]
     # The closest passages. For a refusal they are only context, never an answer.
     passages: tuple[Passage, ...]
@@ -54,6 +61,7 @@ class Answer:
             "question": self.question,
             "text": self.text,
             "answerable": self.answerable,
+            "confidence": self.confidence,
             "citations": [asdict(c) for c in self.citations],
             "passages": [asdict(p) for p in self.passages],
             "timings": asdict(self.timings),

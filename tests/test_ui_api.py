@@ -28,11 +28,11 @@ def without_timings(answer: dict) -> dict:
 def test_answer_json(client, engine):
     got = client.predict(QUESTION, api_name="/ask")
     expected = engine.ask(QUESTION)
-    assert set(got) == {"question", "text", "answerable", "citations", "passages", "timings"}
+    assert set(got) == {"question", "text", "answerable", "confidence", "citations", "passages", "timings"}
     assert without_timings(got) == without_timings(expected.to_json())
     assert got["answerable"] is True
     first = got["citations"][0]
-    assert set(first) == {"n", "source", "quote", "start", "end", "score"}
+    assert set(first) == {"n", "source", "quote", "start", "end", "score", "answer_start", "answer_end"}
     assert first["n"] == 1
     assert engine.document_text(first["source"])[first["start"] : first["end"]] == first["quote"]
     assert got["timings"]["total_ms"] >= 0

@@ -6,22 +6,17 @@ import unicodedata
 from dataclasses import dataclass
 
 from rag.errors import QuestionError
-from rag.tokens import squash
+from rag.answering.kinds import asked_kinds
+from rag.tokens import normalize, squash
 
 MAX_CHARS = 1000
 HTML_TAG = re.compile(r"<[^<>]{0,200}>")
 CJK = re.compile(r"[\u3400-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
 
-# What kind of fact a question wants. A sentence that contains that kind of fact is preferred.
-ASKS_TIME = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多久以前|when\b|what (?:date|day|year|time)", re.I)
-ASKS_QUANTITY = re.compile(r"多少|多久|多长时间|几[个家次倍年天人位名]?|多大|多高|多长|比例|份额|百分之|how (?:many|much|long|big|large)|what (?:percentage|share|number)", re.I)
-HAS_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{4}-\d{1,2}-\d{1,2}|年[初底中末]|月[初底中末]|上周|去年|今年|明年|[春夏秋冬]天")
-# "一家公司" is "a company", not a count: a Chinese numeral counts only when it is not a lone 一.
-HAS_NUMBER = re.compile(r"\d|[两二三四五六七八九十百千万亿][一二三四五六七八九十两百千万亿几]*\s*[倍个家次年天人位名%]")
-# Questions about the document itself (its author, editor, source, date) are answered from its header.
 DEFINITION = re.compile(r"^(?:什么是|何为)?\s*(.{1,30}?)\s*(?:是什么意思|是什么|指什么|是指什么|是啥)[?？]?$"
                         r"|^what (?:is|are|does) (.{1,30}?)(?: mean| stand for)?\s*\??$", re.I)
+# Questions about the document itself (its author, editor, source, date) are answered from its header.
 ABOUT_DOCUMENT = re.compile(r"文章|本文|这篇|原文|作者|编辑|来源|出处|article|author|editor|\bsource\b|published|written|\bwrote\b", re.I)
 
 
@@ -30,8 +25,7 @@ class Question:
     text: str  # as asked, stripped
     search_text: str  # HTML tags removed
     language: str  # "zh-Hans", "zh-Hant" or "en"
-    asks_time: bool
-    asks_quantity: bool
+    kinds: frozenset[str]  # what it asks for: "time", "quantity", "person", "place", "reason", "manner"
     about_document: bool
     defines: str  # X of "X 是什么" / "what is X", normalised without spaces; "" for other questions
 
@@ -62,7 +56,7 @@ def read_question(question: object, simplified: str) -> Question:
         language = "zh-Hant" if simplified != text else "zh-Hans"
     else:
         language = "en" if LATIN.search(search_text) else "zh-Hans"
-    definition = DEFINITION.match(search_text)
+    normalised = normalize(search_text)  # Simplified, lower case: the patterns are written for it
+    definition = DEFINITION.match(normalised)
     defines = squash(next(g for g in definition.groups() if g)) if definition else ""
-    return Question(text, search_text, language, bool(ASKS_TIME.search(search_text)),
-                    bool(ASKS_QUANTITY.search(search_text)), bool(ABOUT_DOCUMENT.search(search_text)), defines)
+    return Question(text, search_text, language, asked_kinds(normalised), bool(ABOUT_DOCUMENT.search(normalised)), defines)

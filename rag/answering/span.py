@@ -1,0 +1,72 @@
+"""The part of a quote that answers the question, for highlighting: a date for "when", a number with its unit
+for "how many", a person for "who", a place for "where". Offsets are relative to the quote.
+
+Candidates are found by patterns (dates, numbers with units) and by jieba's part-of-speech tags (nr person,
+ns place, nt organisation); what the question already names is never the answer. Among several, the one
+closest to the question's words in the quote is taken. Other questions get no span: the whole quote answers.
+"""
+from __future__ import annotations
+
+import re
+
+from rag.answering.features import QuestionView
+from rag.answering.kinds import QUANTITY, TIME
+from rag.tokens import normalize, squash
+
+POS_KINDS = {"person": ("nr", "nrt", "nrfg"), "place": ("ns",), "organisation": ("nt",)}
+
+_pos_tokenizer = None
+
+
+def _tagged(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, flag) of jieba's words with part-of-speech tags. The tagger loads its table on first use."""
+    global _pos_tokenizer
+    if _pos_tokenizer is None:
+        import jieba.posseg
+
+        from rag.tokens import segmenter
+
+        _pos_tokenizer = jieba.posseg.POSTokenizer(segmenter())
+    out, pos = [], 0
+    for pair in _pos_tokenizer.cut(text):
+        out.append((pos, pos + len(pair.word), pair.flag))
+        pos += len(pair.word)
+    return out
+
+
+def _candidates(text: str, view: QuestionView) -> list[tuple[int, int]]:
+    kinds = view.kinds
+    # The patterns are written for normalised text; where normalising keeps every offset, match on it.
+    normalised = normalize(text)
+    if len(normalised) != len(text):
+        normalised = text.lower()
+    spans: list[tuple[int, int]] = []
+    if "time" in kinds:
+        spans += [m.span() for m in TIME.finditer(normalised)]
+    if "quantity" in kinds and not spans:
+        spans += [m.span() for m in QUANTITY.finditer(normalised) if re.search(r"[\d一二两三四五六七八九十百千万亿]", m.group())]
+    if not spans and ("person" in kinds or "place" in kinds):
+        wanted = POS_KINDS["person"] if "person" in kinds else POS_KINDS["place"] + POS_KINDS["organisation"]
+        words = _tagged(normalised)
+        k = 0
+        while k < len(words):  # neighbouring name parts ("弗朗西斯科", "·", "佩尔萨特") make one name
+            a, b, flag = words[k]
+            if flag in wanted:
+                while k + 1 < len(words) and (words[k + 1][2] in wanted or text[words[k + 1][0]:words[k + 1][1]] in "·•"):
+                    k += 1
+                    b = words[k][1]
+                spans.append((a, b))
+            k += 1
+    return [(a, b) for a, b in spans if text[a:b].strip() and squash(text[a:b]) not in view.squashed]
+
+
+def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
+    spans = _candidates(text, view)
+    if not spans:
+        return None
+    # The answer sits next to the words the question shares with the quote: take the closest candidate.
+    anchors = [m.start() for g in view.bigrams for m in re.finditer(re.escape(g), squash(text))][:50]
+    if not anchors:
+        return spans[0]
+    scale = len(squash(text)) / max(1, len(text))  # positions in the squashed text are roughly proportional
+    return min(spans, key=lambda s: min(abs(s[0] * scale - p) for p in anchors))
