@@ -23,48 +23,59 @@ def _say_skipped(message: str) -> None:
 def cmd_build(args) -> int:
     import rag
     from rag.chunking import ChunkingConfig
+    from rag.sources import quote_name
 
     report = rag.build(args.seeds, args.index, model=args.model,
                        chunking=ChunkingConfig(args.chunk_sentences, args.chunk_overlap),
                        progress=_say if args.verbose else _say_skipped)
-    print(f"built {report.index_dir}: {report.documents} documents, {report.sentences} sentences, {report.chunks} chunks; "
+    print(f"built {quote_name(report.index_dir)}: {report.documents} documents, {report.sentences} sentences, {report.chunks} chunks; "
           f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s")
     return 0
 
 
 def _engine(args):
-    """The engine for --index; when it is missing or older than the seeds, rebuild it first and say so."""
+    """The engine for --index. When the index is missing, build it from --seeds; when it is damaged or older
+    than its seeds, rebuild it as its manifest says it was built (seeds folder, embedder, chunking); say so."""
     import rag
-    from rag.chunking import ChunkingConfig
-    from rag.index.store import read_manifest
+    from rag.index.store import REBUILD, build_settings
+    from rag.sources import quote_name
 
     index = Path(args.index)
     try:
         return rag.load(index)
-    except rag.IndexStaleError as e:
-        _say(f"{e}: rebuilding now")
-        manifest = read_manifest(index)  # rebuilt as it was built: same seeds, embedder and chunking
-        rag.build((index / manifest["seeds"]).resolve(), index, model=manifest["embedder"]["name"],
-                  chunking=ChunkingConfig(**manifest["chunking"]))
     except rag.IndexLoadError as e:
+        problem = str(e)
+    if not index.is_dir() or not any(index.iterdir()):
         if not Path(args.seeds).is_dir():
-            raise
-        _say(f"{e}: building it from {args.seeds}/ now")
+            raise rag.IndexLoadError(problem)
+        _say(f"{problem}: building it from {quote_name(args.seeds)}/ now")
         rag.build(args.seeds, index)
+        return rag.load(index)
+    try:
+        settings = build_settings(index)
+    except rag.IndexLoadError as unknown:
+        raise rag.IndexLoadError(
+            f"{problem.removesuffix('; ' + REBUILD)}, and it is not rebuilt automatically since its manifest does not "
+            f"say how it was built ({str(unknown).removesuffix('; ' + REBUILD)}); "
+            f"run `rag build --seeds FOLDER --index {quote_name(str(index))}` with the folder of its documents") from None
+    _say(f"{problem}: rebuilding now from {quote_name(str(settings.seeds))} as it was built")
+    rag.build(settings.seeds, index, model=settings.model, chunking=settings.chunking)
     return rag.load(index)
 
 
 def _print_answer(answer, as_json: bool) -> None:
+    from rag.sources import quote_name
+
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return
     print(answer.text)
     for c in answer.citations:
-        print(f"  [{c.n}] {c.source}:{c.start}-{c.end}  score {c.score:.3f}")
+        print(f"  [{c.n}] {quote_name(c.source)}:{c.start}-{c.end}  score {c.score:.3f}")
     if not answer.answerable and answer.passages:
         print("  closest passages (not an answer):")
         for p in answer.passages:
-            print(f"    {p.source}:{p.start}-{p.end}  {p.text[:60]!r}")
+            print(f"    {quote_name(p.source)}:{p.start}-{p.end}  {p.text[:60]!r}")
 
 
 def cmd_ask(args) -> int:
@@ -75,23 +86,32 @@ def cmd_ask(args) -> int:
         _print_answer(engine.ask(" ".join(args.question)), args.json)
         return 0
     _say("ask a question (empty line or Ctrl-D to stop)")
-    for line in sys.stdin:
+    encoding = sys.stdin.encoding or "utf-8"
+    for number, raw in enumerate(sys.stdin.buffer, 1):  # bytes: one undecodable line must not end the session
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as e:
+            _say(f"error: line {number} is not valid {encoding} (byte 0x{raw[e.start]:02x} at {e.start}); type it again")
+            continue
         if not line.strip():
             break
         try:
             _print_answer(engine.ask(line), args.json)
         except rag.QuestionError as e:
             _say(f"error: {e}")
+        sys.stdout.flush()
     return 0
 
 
 def cmd_search(args) -> int:
+    from rag.sources import quote_name
+
     engine = _engine(args)
     passages = engine.search(" ".join(args.query), k=args.k)
     if args.json:
         print(json.dumps([vars(p) for p in passages], ensure_ascii=False, indent=2))
     for p in [] if args.json else passages:
-        print(f"{p.score:.4f}  {p.source}:{p.start}-{p.end}  {p.text[:80]!r}")
+        print(f"{p.score:.4f}  {quote_name(p.source)}:{p.start}-{p.end}  {p.text[:80]!r}")
     return 0
 
 
@@ -119,13 +139,20 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _folder_options(p: argparse.ArgumentParser, index_default, seeds_default) -> None:
+    p.add_argument("--index", default=index_default, help="index folder (default: index)")
+    p.add_argument("--seeds", default=seeds_default, help="source folder of .txt/.md files (default: seeds)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Answer questions about Chinese documents with quoted, cited sentences.")
-    p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
-    p.add_argument("--seeds", default=DEFAULT_SEEDS, help="source folder of .txt/.md files (default: seeds)")
+    _folder_options(p, DEFAULT_INDEX, DEFAULT_SEEDS)
+    # The same options after the command (`rag build --seeds docs`); not given there, they keep the value above.
+    folders = argparse.ArgumentParser(add_help=False)
+    _folder_options(folders, argparse.SUPPRESS, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="(re)build the index from the seeds folder; the old index stays until the new one is complete")
+    b = sub.add_parser("build", parents=[folders], help="(re)build the index from the seeds folder; the old index stays until the new one is complete")
     b.add_argument("--model", default="use-multilingual-v3",
                    help="embedding model: use-multilingual-v3 (built in, default) or a sentence-transformers folder or cached name")
     b.add_argument("--chunk-sentences", type=int, default=5, help="sentences per chunk (default 5)")
@@ -133,26 +160,26 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("-v", "--verbose", action="store_true", help="print progress")
     b.set_defaults(run=cmd_build)
 
-    a = sub.add_parser("ask", help="answer a question; with no question, read questions from standard input")
+    a = sub.add_parser("ask", parents=[folders], help="answer a question; with no question, read questions from standard input")
     a.add_argument("question", nargs="*")
     a.add_argument("--json", action="store_true", help="print the answer as JSON")
     a.set_defaults(run=cmd_ask)
 
-    s = sub.add_parser("search", help="show the best passages for a query")
+    s = sub.add_parser("search", parents=[folders], help="show the best passages for a query")
     s.add_argument("query", nargs="+")
     s.add_argument("-k", type=int, default=5)
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=cmd_search)
 
-    e = sub.add_parser("eval", help="measure quality and speed on a JSONL file of questions")
+    e = sub.add_parser("eval", parents=[folders], help="measure quality and speed on a JSONL file of questions")
     e.add_argument("file")
     e.add_argument("--repeat", type=int, default=3, help="times each question is asked, for the timings (default 3)")
     e.set_defaults(run=cmd_eval)
 
-    i = sub.add_parser("info", help="print the index manifest")
+    i = sub.add_parser("info", parents=[folders], help="print the index manifest")
     i.set_defaults(run=cmd_info)
 
-    v = sub.add_parser("serve", help="start the chat in the browser")
+    v = sub.add_parser("serve", parents=[folders], help="start the chat in the browser")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=7860)
     v.set_defaults(run=cmd_serve)

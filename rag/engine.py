@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
-from rag.answering.questions import Question, read_question
+from rag.answering.questions import Question, check_question, read_question
 from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECOND_QUOTE_RATIO,
                                   SentenceFeatures, refine_scores, score_sentences)
 from rag.chunking import Sentence
@@ -145,7 +145,8 @@ class Engine:
 
     @staticmethod
     def _read(question: object) -> Question:
-        return read_question(question, to_simplified(question.strip()) if isinstance(question, str) else "")
+        text = check_question(question)  # before any conversion: a 10 MB question is refused at once
+        return read_question(text, to_simplified(text))
 
     def _query(self, question: Question) -> Query:
         bm25 = self._sentence_bm25

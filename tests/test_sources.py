@@ -26,7 +26,7 @@ def test_binary_empty_and_other_files_are_skipped_with_a_reason(tmp_path):
     assert {s.source: s.reason for s in skipped} == {
         "blank.txt": "empty file",
         "image.txt": "binary file (contains NUL bytes)",
-        "latin1.txt": "neither UTF-8 nor GBK text; convert it to UTF-8",
+        "latin1.txt": "neither UTF-8, UTF-16 with a BOM, nor GBK/GB18030 text; convert it to UTF-8",
     }
 
 

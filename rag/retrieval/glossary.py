@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import re
 from importlib import resources
+from typing import Iterable
 
 ENGLISH_WORD = re.compile(r"[a-z]+")
 # Words in definitions that are grammar, not meaning.
@@ -41,27 +42,28 @@ CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 LONGEST_RUN = 6
 
 
-def corpus_words(terms: set[str], texts: list[str]) -> set[str]:
-    """The jieba terms plus every 2-6 character run of Chinese in the texts (checked against the dictionary later)."""
-    words = set(terms)
+def corpus_words(terms: set[str], texts: Iterable[str], headwords: set[str]) -> set[str]:
+    """The dictionary headwords found in the corpus, as jieba terms or as 2-6 character runs of Chinese.
+    Only headwords are kept, never every run: a long text has millions of distinct runs."""
+    words = terms & headwords
     for text in texts:
         for run in CJK_RUN.findall(text):
             for size in range(2, min(LONGEST_RUN, len(run)) + 1):
-                words.update(run[i : i + size] for i in range(len(run) - size + 1))
+                words.update(w for w in (run[i : i + size] for i in range(len(run) - size + 1)) if w in headwords)
     return words
 
 
-def build_glossary(vocabulary: set[str]) -> dict[str, list[str]]:
-    """English stem -> corpus words whose CC-CEDICT definition contains it."""
+def build_glossary(terms: set[str], texts: Iterable[str], stopwords: set[str] | frozenset[str]) -> dict[str, list[str]]:
+    """English stem -> corpus words (jieba `terms`, runs of `texts`) whose CC-CEDICT definition contains it."""
+    entries = [parts for parts in (line.split(" ", 2) for line in _cedict_lines() if not line.startswith("#"))
+               if len(parts) == 3]
+    vocabulary = corpus_words(terms, texts, {parts[1] for parts in entries}) - stopwords
     glossary: dict[str, set[str]] = {}
-    for line in _cedict_lines():
-        if line.startswith("#"):
+    for _, headword, rest in entries:
+        if headword not in vocabulary:
             continue
-        parts = line.split(" ", 2)
-        if len(parts) < 3 or parts[1] not in vocabulary:
-            continue
-        definition = parts[2].split("]", 1)[-1]
+        definition = rest.split("]", 1)[-1]
         for word in ENGLISH_WORD.findall(definition.lower()):
             if word not in GLOSS_STOPWORDS and len(word) > 2:
-                glossary.setdefault(english_stem(word), set()).add(parts[1])
+                glossary.setdefault(english_stem(word), set()).add(headword)
     return {w: sorted(terms) for w, terms in sorted(glossary.items()) if len(terms) <= MAX_TERMS_PER_WORD}
