@@ -1,4 +1,9 @@
 import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,41 @@ def build_index(root: Path, files: dict[str, str]) -> Path:
         (root / "seeds" / name).write_text(text, encoding="utf-8")
     rag.build(root / "seeds", root / "index")
     return root / "index"
+
+
+def long_line(chars: int, period: int = 0, seed: int = 0) -> str:
+    """One line of `chars` random characters of the article, without punctuation; with `period`, a random
+    text of that length repeated (so that few distinct sentences need embedding)."""
+    alphabet = sorted({ch for ch in (REPO / "seeds" / ARTICLE).read_text(encoding="utf-8") if "\u4e00" <= ch <= "\u9fff"})
+    rng = random.Random(seed)
+    if period:
+        return ("".join(rng.choices(alphabet, k=period)) * (chars // period + 1))[:chars]
+    return "".join(rng.choices(alphabet, k=chars))
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration):
+        return 0.0
+
+
+def build_in_child(seeds: Path, index: Path, limit_mb: float, limit_s: float = 3600) -> tuple[int, float, float]:
+    """(exit code, seconds, peak RSS in MB) of `rag build` in a child process, read from that child's own
+    rusage (os.wait4). The child is killed (exit code -9) when its memory passes `limit_mb` or its time `limit_s`."""
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "rag.cli", "--seeds", str(seeds), "--index", str(index), "build"],
+                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if _rss_mb(child.pid) > limit_mb or time.perf_counter() - started > limit_s:
+            os.kill(child.pid, signal.SIGKILL)
+        time.sleep(0.05)
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    return child.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
 @pytest.fixture(scope="session")
