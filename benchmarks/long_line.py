@@ -1,5 +1,5 @@
 """Build the index of one single-line file of N Chinese characters without punctuation, in a child process,
-and report its time and peak memory (the child's own ru_maxrss, from os.wait4).
+and report its time and peak memory (VmHWM of the child: its own high-water mark).
 
     .venv/bin/python benchmarks/long_line.py [N=2000000] [--limit-mb 4000] [--limit-s 3600] [--period P]
 
@@ -31,7 +31,7 @@ def main() -> None:
         (seeds / "long.txt").write_text(long_line(args.chars, args.period), encoding="utf-8")
         status, seconds, peak = build_in_child(seeds, Path(tmp) / "index", args.limit_mb, args.limit_s)
         killed = " (killed at the memory or time limit)" if status == -signal.SIGKILL else ""
-        print(f"{args.chars:,} characters on one line: exit {status}{killed}, {seconds:.1f} s, peak RSS {peak:.0f} MB")
+        print(f"{args.chars:,} characters on one line: exit {status}{killed}, {seconds:.1f} s, peak memory {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -37,29 +36,42 @@ def long_line(chars: int, period: int = 0, seed: int = 0) -> str:
     return "".join(rng.choices(alphabet, k=chars))
 
 
-def _rss_mb(pid: int) -> float:
+def _memory_mb(pid: int | str, field: str) -> float:
     try:
         with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+            return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
     except (OSError, StopIteration):
         return 0.0
 
 
+# `rag build` that prints its peak memory last. VmHWM is the high-water mark of this program's own memory:
+# ru_maxrss would also count the parent's memory, which a child started by vfork shares until exec.
+BUILD_AND_REPORT = """
+import sys
+from rag.cli import main
+code = main(sys.argv[1:])
+with open("/proc/self/status") as f:
+    print(next(line for line in f if line.startswith("VmHWM:")).split()[1])
+sys.exit(code)
+"""
+
+
 def build_in_child(seeds: Path, index: Path, limit_mb: float, limit_s: float = 3600) -> tuple[int, float, float]:
-    """(exit code, seconds, peak RSS in MB) of `rag build` in a child process, read from that child's own
-    rusage (os.wait4). The child is killed (exit code -9) when its memory passes `limit_mb` or its time `limit_s`."""
+    """(exit code, seconds, peak memory in MB) of `rag build` in a child process. The child is killed (exit
+    code -9) when its memory passes `limit_mb` or its time `limit_s`; the peak is then the last one seen."""
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "rag.cli", "--seeds", str(seeds), "--index", str(index), "build"],
-                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        if _rss_mb(child.pid) > limit_mb or time.perf_counter() - started > limit_s:
-            os.kill(child.pid, signal.SIGKILL)
+    child = subprocess.Popen([sys.executable, "-c", BUILD_AND_REPORT, "--seeds", str(seeds), "--index", str(index), "build"],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = 0.0
+    while child.poll() is None:
+        peak = max(peak, _memory_mb(child.pid, "VmHWM"))
+        if _memory_mb(child.pid, "VmRSS") > limit_mb or time.perf_counter() - started > limit_s:
+            child.kill()
         time.sleep(0.05)
-    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-    return child.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024
+    lines = child.stdout.read().split()
+    if child.returncode == 0 and lines:
+        peak = int(lines[-1]) / 1024
+    return child.returncode, time.perf_counter() - started, peak
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,8 @@ def test_bad_input_is_one_line_without_traceback():
     for args, message in [
         (("ask", ""), "error: the question is empty; type a question about the documents"),
         (("ask", "x" * 1001), "error: the question is 1001 characters long; the limit is 1000, so shorten it"),
+        (("ask", "a \udcff b"), "error: the question contains U+DCFF, a lone surrogate, which is not a character "
+                                "(invalid UTF-8 input?); type the question again"),  # the byte 0xff on the command line
         (("search", "-k", "0", "Claude"), "error: k must be a whole number of at least 1, got 0"),
         (("eval", "no-such.jsonl"), "error: cannot read eval file 'no-such.jsonl' (No such file or directory); "
                                     "pass a JSONL file like shared/eval/dev.jsonl"),
