@@ -1,6 +1,4 @@
 """Input far larger than the documents this is made for: memory stays bounded by the batch, not the input."""
-import json
-
 from rag.chunking.sentences import MAX_SENTENCE_CHARS
 from rag.index.store import read_index
 from rag.retrieval.glossary import corpus_words
