@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import SeedsError
-
-SUFFIXES = (".txt", ".md")
+from rag.extract import SUFFIXES, extract
 
 
 @dataclass(frozen=True)
@@ -20,6 +19,7 @@ class Document:
     text: str
     encoding: str
     sha256: str
+    pages: tuple[int, ...] | None = None  # PDF: offset in `text` where each page starts
 
 
 @dataclass(frozen=True)
@@ -75,14 +75,15 @@ def read_documents(seeds_dir: str | Path) -> tuple[list[Document], list[Skipped]
         source = path.relative_to(seeds).as_posix()
         data = path.read_bytes()
         try:
-            text, encoding = decode(data)
+            extracted = extract(path.suffix, data)  # .txt/.md: decode(data); PDF, Word, HTML: rag/extract/
+            text, encoding = extracted.text, extracted.encoding
         except ValueError as e:
             skipped.append(Skipped(source, str(e), sha256_bytes(data)))
             continue
         if not text.strip():
             skipped.append(Skipped(source, "empty file", sha256_bytes(data)))
             continue
-        documents.append(Document(source, text, encoding, sha256_bytes(data)))
+        documents.append(Document(source, text, encoding, sha256_bytes(data), extracted.pages))
     if not documents:
         why = "; ".join(f"{s.source}: {s.reason}" for s in skipped) or "no .txt or .md files"
         raise SeedsError(f"nothing to index in {str(seeds)!r} ({why}); add UTF-8 .txt or .md files")

@@ -93,7 +93,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     folder = new_build_folder(index_dir)
     try:
         write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
-                                       for d in documents], sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary)
+                                       | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents], sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary)
         swap_in(folder, index_dir)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,9 +1,10 @@
 """The on-disk index: a JSON manifest, JSONL records and FAISS files, written atomically and checked on load.
 
-Layout of an index folder (FORMAT_VERSION 2):
+Layout of an index folder (FORMAT_VERSION 3):
     manifest.json     format version, embedder, chunking, tokenizer, sources with sha256, library
                       versions, build time, and the sha256 of every other file here
-    documents.jsonl   one line per source: source, encoding, sha256, text (decoded, as on disk)
+    documents.jsonl   one line per source: source, encoding, sha256, text (decoded as on disk, or extracted from
+                      a PDF, Word or HTML file), and for a PDF pages: the offset in text where each page starts
     sentences.jsonl   one line per sentence: source, start, end, text, header, quotable, heading, tokens
     chunks.jsonl      one line per chunk: source, start, end, text, sentence ids
     chunks.faiss      FAISS IndexFlatIP of the chunk embeddings, row i = chunk i
@@ -26,7 +27,7 @@ from rag.chunking import Chunk, Sentence
 from rag.errors import IndexLoadError, IndexStaleError
 from rag.sources import sha256_bytes, source_files
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 DATA_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss", "glossary.json")
 REBUILD = "run `rag build` to rebuild it"
@@ -38,6 +39,7 @@ class StoredIndex:
 
     manifest: dict
     documents: dict[str, str]  # source -> text
+    pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
     sentences: list[Sentence]
     sentence_tokens: list[list[str]]
     chunks: list[Chunk]
@@ -152,7 +154,9 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     if check_seeds and (changes := stale_sources(index_dir, manifest)):
         raise IndexStaleError(f"seeds changed since the index was built ({'; '.join(changes[:3])}); {REBUILD}")
     try:
-        documents = {row["source"]: row["text"] for row in _read_jsonl(index_dir / "documents.jsonl")}
+        document_rows = _read_jsonl(index_dir / "documents.jsonl")
+        documents = {row["source"]: row["text"] for row in document_rows}
+        pages = {row["source"]: tuple(row["pages"]) for row in document_rows if row.get("pages") is not None}
         rows = _read_jsonl(index_dir / "sentences.jsonl")
         sentences = [Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
                      for r in rows]
@@ -168,5 +172,5 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     if (chunk_vectors.ntotal, chunk_vectors.d) != (len(chunks), dimension) or \
             (sentence_index.ntotal, sentence_index.d) != (len(sentences), dimension):
         raise IndexLoadError(f"index at {str(index_dir)!r} has vectors that do not match its records; {REBUILD}")
-    return StoredIndex(manifest, documents, sentences, tokens, chunks, chunk_vectors,
+    return StoredIndex(manifest, documents, pages, sentences, tokens, chunks, chunk_vectors,
                        sentence_index.reconstruct_n(0, sentence_index.ntotal), glossary)
