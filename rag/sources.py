@@ -65,6 +65,18 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def read_document(path: Path, source: str) -> Document | Skipped:
+    """One file as a document, or skipped with the reason."""
+    data = path.read_bytes()
+    try:
+        extracted = extract(path.suffix, data)  # .txt/.md: decode(data); PDF, Word, HTML: rag/extract/
+    except ValueError as e:
+        return Skipped(source, str(e), sha256_bytes(data))
+    if not extracted.text.strip():
+        return Skipped(source, "empty file", sha256_bytes(data))
+    return Document(source, extracted.text, extracted.encoding, sha256_bytes(data), extracted.pages)
+
+
 def read_documents(seeds_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
     """All readable documents under `seeds_dir`, and the files skipped with the reason."""
     seeds = Path(seeds_dir)
@@ -72,18 +84,8 @@ def read_documents(seeds_dir: str | Path) -> tuple[list[Document], list[Skipped]
         raise SeedsError(f"seeds folder {str(seeds)!r} does not exist; create it and put .txt or .md files in it")
     documents, skipped = [], []
     for path in source_files(seeds):
-        source = path.relative_to(seeds).as_posix()
-        data = path.read_bytes()
-        try:
-            extracted = extract(path.suffix, data)  # .txt/.md: decode(data); PDF, Word, HTML: rag/extract/
-            text, encoding = extracted.text, extracted.encoding
-        except ValueError as e:
-            skipped.append(Skipped(source, str(e), sha256_bytes(data)))
-            continue
-        if not text.strip():
-            skipped.append(Skipped(source, "empty file", sha256_bytes(data)))
-            continue
-        documents.append(Document(source, text, encoding, sha256_bytes(data), extracted.pages))
+        read = read_document(path, path.relative_to(seeds).as_posix())
+        (documents if isinstance(read, Document) else skipped).append(read)
     if not documents:
         why = "; ".join(f"{s.source}: {s.reason}" for s in skipped) or "no .txt or .md files"
         raise SeedsError(f"nothing to index in {str(seeds)!r} ({why}); add UTF-8 .txt or .md files")

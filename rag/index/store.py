@@ -4,7 +4,8 @@ Layout of an index folder (FORMAT_VERSION 3):
     manifest.json     format version, embedder, chunking, tokenizer, sources with sha256, library
                       versions, build time, and the sha256 of every other file here
     documents.jsonl   one line per source: source, encoding, sha256, text (decoded as on disk, or extracted from
-                      a PDF, Word or HTML file), and for a PDF pages: the offset in text where each page starts
+                      a PDF, Word or HTML file), words (its CC-CEDICT words, for the glossary), and for a
+                      PDF pages: the offset in text where each page starts
     sentences.jsonl   one line per sentence: source, start, end, text, header, quotable, heading, tokens
     chunks.jsonl      one line per chunk: source, start, end, text, sentence ids
     chunks.faiss      FAISS IndexFlatIP of the chunk embeddings, row i = chunk i
@@ -40,6 +41,7 @@ class StoredIndex:
     manifest: dict
     documents: dict[str, str]  # source -> text
     pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
+    words: dict[str, tuple[str, ...]]  # source -> its CC-CEDICT words (the glossary is made from them)
     sentences: list[Sentence]
     sentence_tokens: list[list[str]]
     chunks: list[Chunk]
@@ -157,6 +159,7 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
         document_rows = _read_jsonl(index_dir / "documents.jsonl")
         documents = {row["source"]: row["text"] for row in document_rows}
         pages = {row["source"]: tuple(row["pages"]) for row in document_rows if row.get("pages") is not None}
+        words = {row["source"]: tuple(row["words"]) for row in document_rows}
         rows = _read_jsonl(index_dir / "sentences.jsonl")
         sentences = [Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
                      for r in rows]
@@ -172,5 +175,5 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     if (chunk_vectors.ntotal, chunk_vectors.d) != (len(chunks), dimension) or \
             (sentence_index.ntotal, sentence_index.d) != (len(sentences), dimension):
         raise IndexLoadError(f"index at {str(index_dir)!r} has vectors that do not match its records; {REBUILD}")
-    return StoredIndex(manifest, documents, pages, sentences, tokens, chunks, chunk_vectors,
+    return StoredIndex(manifest, documents, pages, words, sentences, tokens, chunks, chunk_vectors,
                        sentence_index.reconstruct_n(0, sentence_index.ntotal), glossary)
