@@ -71,8 +71,26 @@ def main() -> None:
         changed = seeds / f"doc{run:04d}.txt"
         changed.write_text(made_up_text(rng, article_sentences(), CHARS_PER_FILE), encoding="utf-8")
         changes.append(timed(*where, "build"))
+    # In a running process (the chat server) the embedder is loaded once: what an update itself costs.
+    sys.path.insert(0, str(REPO))
+    import shutil
+
+    import rag
+    from rag.embedding import load_embedder
+
+    embedder = load_embedder()
+    in_process = []
+    for run in range(5):
+        new.write_text(made_up_text(rng, article_sentences(), 5000), encoding="utf-8")
+        shutil.copyfile(new, seeds / new.name)
+        start = time.perf_counter()
+        rag.build(seeds, index, embedder=embedder)
+        in_process.append(time.perf_counter() - start)
+        (seeds / new.name).unlink()
+        rag.build(seeds, index, embedder=embedder)
     for name, times in (("rag add (5,000 characters)", adds), ("rag remove", removes),
-                        ("rag build (one 750-character file changed)", changes)):
+                        ("rag build (one 750-character file changed)", changes),
+                        ("rag.build in process, embedder loaded, 5,000-character file added", in_process)):
         print(f"{name}: median {statistics.median(times):.2f} s, all {', '.join(f'{t:.2f}' for t in times)}")
 
 

@@ -192,7 +192,7 @@ def cmd_serve(args) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Answer questions about Chinese documents with quoted, cited sentences.")
     p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
-    p.add_argument("--seeds", default=DEFAULT_SEEDS, help="source folder of .txt/.md files (default: seeds)")
+    p.add_argument("--seeds", default=DEFAULT_SEEDS, help="source folder of documents: .txt .md .pdf .docx .html (default: seeds)")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="bring the index up to date with the seeds folder (only changed files are read "

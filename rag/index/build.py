@@ -69,15 +69,20 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     for s in skipped:
         progress(f"skipped {s.source}: {s.reason}")
     new = [item for item in items if isinstance(item, Document)]
-    embedder = embedder or load_embedder(model)
     if sum(len(d.text) for d in new) > BULK_CHARS:
         jieba.initialize()  # the whole table in memory: documents are cut in bulk
     ensure_table()  # so that later single questions start fast
 
     fresh = [_split(doc, chunking) for doc in new]
     texts = [to_simplified(x.text) for r in fresh for x in [*r.sentences, *r.chunks]]
-    vectors, reused = embed_with_cache(embedder, texts, cache_dir_for(index_dir, embedder.name),
-                                       lambda done, total: progress(f"embedded {done}/{total}"))
+    if texts or embedder is not None or not stored:
+        embedder = embedder or load_embedder(model)
+        name, dimension = embedder.name, embedder.dimension
+        vectors, reused = embed_with_cache(embedder, texts, cache_dir_for(index_dir, embedder.name),
+                                           lambda done, total: progress(f"embedded {done}/{total}"))
+    else:  # files removed or nothing changed: the embedder is not even loaded
+        name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
+        vectors, reused = np.zeros((0, dimension), np.float32), 0
     made = {}
     for r in fresh:
         n, m = len(r.sentences), len(r.chunks)
@@ -94,8 +99,8 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         sentences += r.sentences
         tokens += r.tokens
     glossary = build_glossary({w for r in records for w in r.words})
-    sentence_vectors = _stack([r.sentence_vectors for r in records], embedder.dimension)
-    chunk_vectors = _stack([r.chunk_vectors for r in records], embedder.dimension)
+    sentence_vectors = _stack([r.sentence_vectors for r in records], dimension)
+    chunk_vectors = _stack([r.chunk_vectors for r in records], dimension)
     documents = [r.document for r in records]
     progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
 
@@ -104,7 +109,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         "format_version": FORMAT_VERSION,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seeds": os.path.relpath(seeds_dir.resolve(), index_dir.resolve()),
-        "embedder": {"name": embedder.name, "dimension": embedder.dimension},
+        "embedder": {"name": name, "dimension": dimension},
         "chunking": asdict(chunking),
         "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},
         "sources": [{"source": d.source, "sha256": d.sha256, "encoding": d.encoding, "chars": len(d.text)} for d in documents]

@@ -30,16 +30,20 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _load(folder: Path, dimension: int) -> dict[str, np.ndarray]:
+def _load(folder: Path, dimension: int, wanted: set[str]) -> dict[str, np.ndarray]:
+    """The cached vectors of the `wanted` keys. Only the batches that hold one are read, so that a small
+    update of a large index reads little more than the key lists."""
     vectors: dict[str, np.ndarray] = {}
     for keys_path in sorted(folder.glob("*.json")):
         try:
             keys = json.loads(keys_path.read_text(encoding="utf-8"))
+            if wanted.isdisjoint(keys):
+                continue
             batch = np.load(keys_path.with_suffix(".npy"), allow_pickle=False)
         except (OSError, ValueError):
             continue  # a half-written or damaged batch is simply embedded again
         if batch.shape == (len(keys), dimension):
-            vectors.update(zip(keys, batch))
+            vectors.update((k, v) for k, v in zip(keys, batch) if k in wanted)
     return vectors
 
 
@@ -47,8 +51,8 @@ def embed_with_cache(embedder: Embedder, texts: list[str], folder: Path,
                      progress: Callable[[int, int], None] = lambda done, total: None) -> tuple[np.ndarray, int]:
     """Embeddings of `texts` (rows in order) and how many of them were reused from the cache."""
     folder.mkdir(parents=True, exist_ok=True)
-    known = _load(folder, embedder.dimension)
     keys = [_key(t) for t in texts]
+    known = _load(folder, embedder.dimension, set(keys))
     missing = list(dict.fromkeys(k for k in keys if k not in known))
     text_of = dict(zip(keys, texts))
     reused = len(texts) - sum(1 for k in keys if k in missing)

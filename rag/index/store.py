@@ -23,6 +23,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import orjson
 
 from rag.chunking import Chunk, Sentence
 from rag.errors import IndexLoadError, IndexStaleError
@@ -51,9 +52,9 @@ class StoredIndex:
 
 
 def _write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    # orjson: UTF-8 JSON like json.dumps(ensure_ascii=False) without the spaces, several times faster both ways,
+    # which is most of the time an update of one file in a large index takes.
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
 
 
 def _flat_index(vectors: np.ndarray) -> faiss.Index:
@@ -144,8 +145,7 @@ def stale_sources(index_dir: Path, manifest: dict) -> list[str]:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
 def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
