@@ -10,7 +10,7 @@ import pytest
 import rag
 from rag.index.store import read_index
 
-from conftest import REPO, TINY, build_index
+from conftest import TINY, build_index
 from documents import article_sections
 
 QUESTIONS = ["文章开头提到了哪个城市的天气？", "Anthropic 在企业 LLM API 市场的份额是多少？", "Palantir 去年有多少收入来自政府合同？",

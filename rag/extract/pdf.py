@@ -1,9 +1,9 @@
 """PDF text layer -> text, with pypdfium2 (PDFium; Apache-2.0/BSD). Measured against pdfplumber in README.
 
 PDFium gives each page's text with a line break after every printed line. From its lines we rebuild paragraphs:
-- a line that reaches the right edge of the text block continues on the next line, so the two are joined
-  (with nothing between CJK characters, a space between two Latin words whose space the layout dropped);
-  a line that stops short ends its paragraph;
+- a line continues on the next one when the next line's first word would not have fit after it (the layout
+  broke the line there) and no paragraph spacing or first-line indent comes between them; the two are joined
+  with nothing between CJK characters, or a space between two Latin words whose space the layout dropped;
 - lines in a larger font than the body (or whose text is an outline entry) become Markdown `#` headings,
   one `#` more for each smaller heading size;
 - running headers and footers (the same first or last line on many pages, numbers aside) and page numbers
@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 from rag.extract.result import ExtractError, Extracted
 
-END_MARKS = "。！？!?…；;：:"
-CLOSERS = "”’\"'」』）)】》〉]"
 PAGE_NUMBER = re.compile(r"[-–—\s]*(第\s*\d+\s*页|page\s*\d+(\s*(of|/)\s*\d+)?|\d+(\s*/\s*\d+)?)[-–—\s]*", re.IGNORECASE)
 HEADING_SCALE = 1.15  # a line this much larger than the body text is a heading
 MAX_HEADING_CHARS = 60
