@@ -20,17 +20,88 @@ def _say_skipped(message: str) -> None:
         _say(message)
 
 
+def _print_report(report) -> None:
+    from rag.sources import quote_name
+
+    print(f"built {quote_name(report.index_dir)}: {report.documents} documents ({report.read} read, "
+          f"{report.documents - report.read} unchanged), {report.sentences} sentences, {report.chunks} chunks; "
+          f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s")
+
+
 def cmd_build(args) -> int:
     import rag
     from rag.chunking import ChunkingConfig
-    from rag.sources import quote_name
 
     report = rag.build(args.seeds, args.index, model=args.model,
                        chunking=ChunkingConfig(args.chunk_sentences, args.chunk_overlap),
-                       progress=_say if args.verbose else _say_skipped)
-    print(f"built {quote_name(report.index_dir)}: {report.documents} documents, {report.sentences} sentences, {report.chunks} chunks; "
-          f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s")
+                       progress=_say if args.verbose else _say_skipped, full=args.full)
+    _print_report(report)
     return 0
+
+
+def _update(args, seeds: Path) -> int:
+    """Bring the index up to date with `seeds` after `add` or `remove`, as it was built (embedder, chunking)."""
+    import rag
+    from rag.chunking import ChunkingConfig
+    from rag.index.store import read_manifest
+
+    index = Path(args.index)
+    try:
+        manifest = read_manifest(index)
+        model, chunking = manifest["embedder"]["name"], ChunkingConfig(**manifest["chunking"])
+    except rag.IndexLoadError:
+        model, chunking = "use-multilingual-v3", ChunkingConfig()
+    _print_report(rag.build(seeds, index, model=model, chunking=chunking,
+                            progress=_say if args.verbose else _say_skipped))
+    return 0
+
+
+def _seeds_of(args) -> Path:
+    """The seeds folder of the index (recorded in its manifest), else --seeds."""
+    from rag.errors import IndexLoadError
+    from rag.index.store import read_manifest, seeds_dir_of
+
+    try:
+        return seeds_dir_of(Path(args.index), read_manifest(Path(args.index)))
+    except IndexLoadError:
+        return Path(args.seeds)
+
+
+def cmd_add(args) -> int:
+    import shutil
+
+    from rag.extract import SUFFIXES
+    from rag.errors import SeedsError
+
+    seeds = _seeds_of(args)
+    files = [Path(f) for f in args.files]
+    for f in files:
+        if not f.is_file():
+            raise SeedsError(f"{str(f)!r} is not a file; give the path of a document to add")
+        if f.suffix.lower() not in SUFFIXES:
+            raise SeedsError(f"{str(f)!r} is not a kind of document rag reads; use {', '.join(SUFFIXES)}")
+    seeds.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        target = seeds / f.name
+        if f.resolve() != target.resolve():
+            shutil.copyfile(f, target)  # a file of the same name is replaced: the index then updates it
+    return _update(args, seeds)
+
+
+def cmd_remove(args) -> int:
+    from rag.errors import SeedsError
+    from rag.sources import scan_seeds
+
+    seeds = _seeds_of(args)
+    present = dict(scan_seeds(seeds)[0]) if seeds.is_dir() else {}
+    unknown = [name for name in args.names if name not in present]
+    if unknown:
+        raise SeedsError(f"no document {unknown[0]!r} in {str(seeds)!r}; known: {', '.join(sorted(present)) or 'none'}")
+    if not set(present) - set(args.names):
+        raise SeedsError("that would remove every document; an index needs at least one, so add another first")
+    for name in dict.fromkeys(args.names):
+        present[name].unlink()
+    return _update(args, seeds)
 
 
 def _engine(args):
@@ -141,7 +212,7 @@ def cmd_serve(args) -> int:
 
 def _folder_options(p: argparse.ArgumentParser, index_default, seeds_default) -> None:
     p.add_argument("--index", default=index_default, help="index folder (default: index)")
-    p.add_argument("--seeds", default=seeds_default, help="source folder of .txt/.md files (default: seeds)")
+    p.add_argument("--seeds", default=seeds_default, help="source folder of documents: .txt .md .pdf .docx .html (default: seeds)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -152,13 +223,25 @@ def parser() -> argparse.ArgumentParser:
     _folder_options(folders, argparse.SUPPRESS, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", parents=[folders], help="(re)build the index from the seeds folder; the old index stays until the new one is complete")
+    b = sub.add_parser("build", parents=[folders], help="bring the index up to date with the seeds folder (only changed "
+                                                        "files are read again); the old index stays until the new one is complete")
     b.add_argument("--model", default="use-multilingual-v3",
                    help="embedding model: use-multilingual-v3 (built in, default) or a sentence-transformers folder or cached name")
     b.add_argument("--chunk-sentences", type=int, default=5, help="sentences per chunk (default 5)")
     b.add_argument("--chunk-overlap", type=int, default=1, help="sentences shared by neighbouring chunks (default 1)")
+    b.add_argument("--full", action="store_true", help="rebuild everything instead of only the files that changed")
     b.add_argument("-v", "--verbose", action="store_true", help="print progress")
     b.set_defaults(run=cmd_build)
+
+    ad = sub.add_parser("add", parents=[folders], help="copy documents into the seeds folder and update the index with them")
+    ad.add_argument("files", nargs="+", metavar="FILE")
+    ad.add_argument("-v", "--verbose", action="store_true", help="print progress")
+    ad.set_defaults(run=cmd_add)
+
+    rm = sub.add_parser("remove", parents=[folders], help="delete documents (names as in the index) from the seeds folder and the index")
+    rm.add_argument("names", nargs="+", metavar="NAME")
+    rm.add_argument("-v", "--verbose", action="store_true", help="print progress")
+    rm.set_defaults(run=cmd_remove)
 
     a = sub.add_parser("ask", parents=[folders], help="answer a question; with no question, read questions from standard input")
     a.add_argument("question", nargs="*")

@@ -1,6 +1,7 @@
 """The query engine: a loaded index plus its embedder. `search` ranks chunks, `ask` answers with quotes."""
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,11 @@ class Engine:
         except KeyError:
             raise ArgumentError(f"no document {source!r} in the index; known: {', '.join(self._stored.documents)}") from None
 
+    def page_of(self, source: str, offset: int) -> int | None:
+        """The 1-based page of a PDF holding character `offset` of its text; None for other formats."""
+        starts = self._stored.pages.get(source)
+        return None if starts is None else max(1, bisect.bisect_right(starts, offset))
+
     def search(self, query: str, k: int = 5) -> list[Passage]:
         """The k best chunks for `query`, best first."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -108,7 +114,9 @@ class Engine:
         quotes = self._quotes(ranked, scores, ranking.cosine, ranking.query)
         if quotes:
             citations = [Citation(n, self._sentences[i].source, self._sentences[i].text, self._sentences[i].start,
-                                  self._sentences[i].end, round(score, 4)) for n, (i, score) in enumerate(quotes, 1)]
+                                  self._sentences[i].end, round(score, 4),
+                                  self.page_of(self._sentences[i].source, self._sentences[i].start))
+                         for n, (i, score) in enumerate(quotes, 1)]
             text, answerable = answer_text(citations, q.language), True
         else:
             citations, text, answerable = [], refusal_text(q.language), False
@@ -198,7 +206,7 @@ class Engine:
 
     def _passage(self, chunk_id: int, score: float) -> Passage:
         c = self._chunks[chunk_id]
-        return Passage(c.source, c.text, c.start, c.end, round(score, 6))
+        return Passage(c.source, c.text, c.start, c.end, round(score, 6), self.page_of(c.source, c.start))
 
 
 def _section_headings(sentences: list[Sentence]) -> list[int | None]:

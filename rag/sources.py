@@ -1,8 +1,9 @@
 """Reading the source folder: which files are documents, and how their bytes become text.
 
 Offsets everywhere refer to the decoded text of the file exactly as on disk (no newline translation,
-no normalisation), so `text[start:end]` can be checked against the file by anyone: `data.decode(encoding)`
-with the encoding recorded for the file gives that text.
+no normalisation), so `text[start:end]` can be checked against the file by anyone: for a .txt/.md file
+`data.decode(encoding)` with the encoding recorded for the file gives that text; PDF, Word and HTML files
+are read by rag/extract/.
 
 Nothing outside the seeds folder is read: a symbolic link (to a file or a folder) that resolves outside it
 is skipped with the reason, like a binary file, and so is anything that is not a regular file.
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import SeedsError
+from rag.extract import SUFFIXES, extract
 
-SUFFIXES = (".txt", ".md")
 NOT_TEXT = "neither UTF-8, UTF-16 with a BOM, nor GBK/GB18030 text; convert it to UTF-8"
 
 
@@ -25,8 +26,9 @@ NOT_TEXT = "neither UTF-8, UTF-16 with a BOM, nor GBK/GB18030 text; convert it t
 class Document:
     source: str  # path relative to the seeds folder, with forward slashes
     text: str
-    encoding: str  # "utf-8", "utf-16", "gbk" or "gb18030": data.decode(encoding) == text
+    encoding: str  # .txt/.md: "utf-8", "utf-16", "gbk" or "gb18030" (data.decode(encoding) == text); else "pdf"...
     sha256: str
+    pages: tuple[int, ...] | None = None  # PDF: offset in `text` where each page starts
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def scan_seeds(seeds_dir: Path) -> tuple[list[tuple[str, Path]], list[Skipped]]:
-    """The .txt/.md files to read under `seeds_dir` as (source, path), sorted, and those refused unread.
+    """The documents (SUFFIXES: .txt, .md, .pdf, .docx, .html) to read under `seeds_dir` as (source, path), sorted, and those refused unread.
 
     Hidden files and folders are ignored. Linked folders are never entered: one that leads outside is
     refused, one that leads inside holds files that are read where they are. A linked file is read only
@@ -135,6 +137,18 @@ def _source(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def read_document(path: Path, source: str) -> Document | Skipped:
+    """One file as a document, or skipped with the reason."""
+    data = path.read_bytes()
+    try:
+        extracted = extract(path.suffix, data)  # .txt/.md: decode(data); PDF, Word, HTML: rag/extract/
+    except ValueError as e:
+        return Skipped(source, str(e), sha256_bytes(data))
+    if not extracted.text.strip():
+        return Skipped(source, "empty file", sha256_bytes(data))
+    return Document(source, extracted.text, extracted.encoding, sha256_bytes(data), extracted.pages)
+
+
 def read_documents(seeds_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
     """All readable documents under `seeds_dir`, and the files skipped with the reason."""
     seeds = Path(seeds_dir)
@@ -143,16 +157,8 @@ def read_documents(seeds_dir: str | Path) -> tuple[list[Document], list[Skipped]
     files, skipped = scan_seeds(seeds)
     documents = []
     for source, path in files:
-        data = path.read_bytes()
-        try:
-            text, encoding = decode(data)
-        except ValueError as e:
-            skipped.append(Skipped(source, str(e), sha256_bytes(data)))
-            continue
-        if not text.strip():
-            skipped.append(Skipped(source, "empty file", sha256_bytes(data)))
-            continue
-        documents.append(Document(source, text, encoding, sha256_bytes(data)))
+        read = read_document(path, source)
+        (documents if isinstance(read, Document) else skipped).append(read)
     skipped.sort(key=lambda s: s.source)
     if not documents:
         why = "; ".join(f"{quote_name(s.source)}: {s.reason}" for s in skipped) or "no .txt or .md files"

@@ -13,6 +13,7 @@ class Passage:
     start: int
     end: int
     score: float
+    page: int | None = None  # 1-based page of `start` in a PDF; None for other formats
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Citation:
     start: int
     end: int
     score: float
+    page: int | None = None  # 1-based page of `start` in a PDF; None for other formats
 
 
 @dataclass(frozen=True)

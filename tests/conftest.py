@@ -15,13 +15,15 @@ DEV_SET = REPO / "tests" / "data" / "dev.jsonl"
 TINY = "小明在北京大学读书。他每天骑自行车上学！学校的食堂有二十个窗口？\n"
 
 
-def build_index(root: Path, files: dict[str, str]) -> Path:
-    """An index built for real (default embedder, real FAISS) in root/index from root/seeds holding `files`."""
+def build_index(root: Path, files: dict[str, str | bytes]) -> Path:
+    """An index built for real (default embedder, real FAISS) in root/index from root/seeds holding `files`
+    (text is written as UTF-8, bytes as they are)."""
     import rag
 
     (root / "seeds").mkdir()
-    for name, text in files.items():
-        (root / "seeds" / name).write_text(text, encoding="utf-8")
+    for name, content in files.items():
+        path = root / "seeds" / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
     rag.build(root / "seeds", root / "index")
     return root / "index"
 

@@ -89,7 +89,7 @@ def test_answer_json_has_the_documented_shape(tiny_engine):
     data = tiny_engine.ask("小明在哪所大学读书？").to_json()
     assert data["answerable"] is True
     assert data["citations"] == [{"n": 1, "source": "tiny.txt", "quote": "小明在北京大学读书。", "start": 0, "end": 10,
-                                  "score": data["citations"][0]["score"]}]
+                                  "score": data["citations"][0]["score"], "page": None}]
     assert set(data["timings"]) == {"normalize_ms", "lexical_ms", "dense_ms", "select_ms", "total_ms"}
 
 

@@ -24,12 +24,14 @@ def test_binary_empty_and_other_files_are_skipped_with_a_reason(tmp_path):
     (tmp_path / "blank.txt").write_text("  \n", encoding="utf-8")
     (tmp_path / "latin1.txt").write_bytes("café ça où".encode("latin-1"))
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "notes.odt").write_bytes(b"PK\x03\x04")  # not a format rag reads: not even listed
     docs, skipped = read_documents(tmp_path)
     assert [d.source for d in docs] == ["ok.txt"]
     assert {s.source: s.reason for s in skipped} == {
         "blank.txt": "empty file",
         "image.txt": "binary file (contains NUL bytes)",
         "latin1.txt": "neither UTF-8, UTF-16 with a BOM, nor GBK/GB18030 text; convert it to UTF-8",
+        "notes.pdf": "damaged PDF (data format error); re-save it or export it again",
     }
 
 

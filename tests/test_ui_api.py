@@ -32,7 +32,7 @@ def test_answer_json(client, engine):
     assert without_timings(got) == without_timings(expected.to_json())
     assert got["answerable"] is True
     first = got["citations"][0]
-    assert set(first) == {"n", "source", "quote", "start", "end", "score"}
+    assert set(first) == {"n", "source", "quote", "start", "end", "score", "page"}
     assert first["n"] == 1
     assert engine.document_text(first["source"])[first["start"] : first["end"]] == first["quote"]
     assert got["timings"]["total_ms"] >= 0

@@ -18,3 +18,12 @@ def test_a_long_document_is_shown_as_an_excerpt_around_the_quote():
     assert shown.startswith("…") and shown.endswith("…")
     assert '<mark class="rag-cited rag-current">要找的句子。</mark>' in shown
     assert len(shown) < render.DOCUMENT_CHARS + 100
+
+
+def test_a_pdf_citation_card_shows_its_page_and_others_do_not():
+    text = "第一句。第二句。"
+    on_page = Citation(1, "a.pdf", "第二句。", 4, 8, 1.0, page=3)
+    assert '<span class="rag-page">第 3 页</span>' in render._card(on_page, (on_page,), text, render.LABELS["zh"])
+    assert '<span class="rag-page">page 3</span>' in render._card(on_page, (on_page,), text, render.LABELS["en"])
+    plain = Citation(1, "a.txt", "第二句。", 4, 8, 1.0)
+    assert "rag-page" not in render._card(plain, (plain,), text, render.LABELS["zh"])

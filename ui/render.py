@@ -30,6 +30,7 @@ LABELS = {
         "open_doc": "打开原文（高亮所有引用）",
         "closest": "最接近的段落（不是答案）",
         "took": "用时 {ms:.0f} ms",
+        "page": "第 {page} 页",
     },
     "en": {
         "title": "Chinese document QA",
@@ -43,6 +44,7 @@ LABELS = {
         "open_doc": "Open the source (all citations highlighted)",
         "closest": "Closest passages (not an answer)",
         "took": "took {ms:.0f} ms",
+        "page": "page {page}",
     },
 }
 
@@ -101,7 +103,9 @@ def _card(c: Citation, citations: tuple[Citation, ...], text: str, t: dict) -> s
     before, after = context(text, c.start, c.end)
     return (
         f'<div class="rag-card"><div class="rag-card-head"><span class="rag-marker">[{c.n}]</span>'
-        f'<span class="rag-source">{_text(c.source)}</span><span class="rag-score">{_text(t["score"])} {c.score:.3f}</span></div>'
+        f'<span class="rag-source">{_text(c.source)}</span>'
+        + ("" if c.page is None else f'<span class="rag-page">{_text(t["page"].format(page=c.page))}</span>')
+        + f'<span class="rag-score">{_text(t["score"])} {c.score:.3f}</span></div>'
         f'<div class="rag-context">{_text(before)}<mark class="rag-quote">{_text(c.quote)}</mark>{_text(after)}</div>'
         f'<details class="rag-doc"><summary>{_text(t["open_doc"])}</summary>'
         f'<div class="rag-doc-text">{_document(text, c, citations)}</div></details></div>'

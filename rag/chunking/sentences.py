@@ -115,7 +115,7 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
         for a, b in spans:
             quote = line[a:b]
             quotable = not BOILERPLATE.search(quote)
-            heading = quotable and not in_header and len(spans) == 1 and (
+            heading = quotable and not in_header and len(spans) == 1 and " | " not in quote and (  # not a table row
                 quote.startswith("#") or (len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "."))
             sentences.append(Sentence(source, offset + a, offset + b, quote, in_header, quotable, heading))
         offset += len(line) + 1

@@ -32,11 +32,15 @@ def _key(text: str) -> str:
 
 def _fill_from_cache(folder: Path, rows_of: dict[str, list[int]], vectors: np.ndarray) -> set[str]:
     """Copy the cached vectors of the keys in `rows_of` into their rows; return the keys found.
-    One batch file is in memory at a time: the cache may hold far more than this build needs."""
+    One batch file is in memory at a time: the cache may hold far more than this build needs. Only the
+    batches that hold a wanted key are read, so that a small update of a large index reads little more
+    than the key lists."""
     found: set[str] = set()
     for keys_path in sorted(folder.glob("*.json")):
         try:
             keys = json.loads(keys_path.read_text(encoding="utf-8"))
+            if rows_of.keys().isdisjoint(keys):
+                continue
             batch = np.load(keys_path.with_suffix(".npy"), allow_pickle=False)
         except (OSError, ValueError):
             continue  # a half-written or damaged batch is simply embedded again
