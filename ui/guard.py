@@ -36,12 +36,9 @@ async def send_json(send, status: int, body: dict, headers: dict[str, str] | Non
     await send({"type": "http.response.body", "body": data})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """413 for a request body over `max_bytes`: at once from Content-Length, else as soon as the stream passes it."""
+    """413 for a request body over `max_bytes`: at once from Content-Length; a body sent without one (chunked)
+    is read here first, up to the limit, and handed on whole."""
 
     def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
         self.app, self.max_bytes = app, max_bytes
@@ -49,36 +46,38 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 return await send_json(send, 400, {"error": f"bad Content-Length {declared.decode(errors='replace')!r}"})
             if int(declared) > self.max_bytes:
                 return await send_json(send, 413, self._message(int(declared)))
-        received, started = 0, False
-
-        async def limited_receive():
-            nonlocal received
+            return await self.app(scope, receive, send)
+        if b"chunked" not in headers.get(b"transfer-encoding", b""):
+            return await self.app(scope, receive, send)
+        body, more = bytearray(), True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                return await send_json(send, 413, self._message(len(body), "at least "))
+        replayed = False
 
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await send_json(send, 413, self._message(received))
+        await self.app(scope, replay, send)
 
-    def _message(self, size: int) -> dict:
-        return {"error": f"request body of {size:,} bytes is larger than the {self.max_bytes:,} allowed"}
+    def _message(self, size: int, prefix: str = "") -> dict:
+        return {"error": f"request body of {prefix}{size:,} bytes is larger than the {self.max_bytes:,} allowed"}
 
 
 class LoginThrottle:
