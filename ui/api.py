@@ -87,9 +87,9 @@ def create_api(live: LiveEngine) -> FastAPI:
     def document(source: str, start: int = 0, end: int | None = None) -> dict:
         engine, build = live.current()
         text = engine.document_text(source)
-        end = len(text) if end is None else end
-        if not 0 <= start <= end <= len(text):
-            raise rag.ArgumentError(f"start {start} and end {end} must satisfy 0 <= start <= end <= {len(text)}")
+        end = len(text) if end is None else min(end, len(text))
+        if not 0 <= start <= end:
+            raise rag.ArgumentError(f"start {start} and end {end} must satisfy 0 <= start <= end (the text has {len(text)} characters)")
         end = min(end, start + DOCUMENT_SLICE)
         return {"source": source, "start": start, "end": end, "text": text[start:end], **build.to_json()}
 
