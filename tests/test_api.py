@@ -50,6 +50,8 @@ def test_readme_curl_commands_work_as_written(ui_url, engine):  # noqa: F811
     assert ask["citations"] == expected["citations"] and ask["text"] == expected["text"]
     assert ask["build_id"] == health["build_id"]
     assert follow_up["question"] == "那 OpenAI 呢？"
+    assert follow_up["rewritten"] == "OpenAI 在企业 LLM API 市场的份额是多少？"
+    assert "25%" in follow_up["citations"][0]["quote"]
     assert search["passages"] == [p.__dict__ for p in engine.search("GPT-5.4 的价格", k=3)]
     assert documents["documents"][0]["source"] == engine.info.documents[0]
     text = engine.document_text(document["source"])

@@ -148,6 +148,15 @@ def test_follow_up_and_clear(page):
     expect(page.locator(REPLIES)).to_have_count(0)
 
 
+def test_a_follow_up_says_how_it_was_understood(page):
+    ask(page, "Anthropic 在企业 LLM API 市场的份额是多少？")
+    reply = ask(page, "那 OpenAI 呢？")
+    expect(reply.locator(".rag-understood")).to_have_text("理解为：OpenAI 在企业 LLM API 市场的份额是多少？")
+    expect(reply.locator("mark.rag-quote").first).to_contain_text("OpenAI 滑落至 25%")
+    standalone = ask(page, FOLLOW_UP)
+    expect(standalone.locator(".rag-understood")).to_have_count(0)
+
+
 def test_english_labels_and_examples_kept_after_reload(page):
     expect(page.locator("#rag-chat")).to_contain_text("你好！")
     page.get_by_label("English").check()
