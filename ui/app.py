@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,8 @@ def build_app(live: LiveEngine) -> gr.Blocks:
     no question at all, returns `{"error": message}` instead of failing the call.
     """
 
+    picking = threading.Lock()
+
     def messages(turns: list[dict], lang: str) -> list[dict]:
         out = []
         for turn in turns:
@@ -76,17 +79,21 @@ def build_app(live: LiveEngine) -> gr.Blocks:
         problem = render.validation(question or "", lang)
         if problem:
             return gr.skip(), render.hint(problem), gr.skip()
-        turns.append({"question": question.strip(), "reply": None, "answer": None})
+        turns.append({"question": question.strip(), "reply": None, "answer": None, "taken": False})
         return "", "", messages(turns, lang)
 
     def answer_next(turns: list[dict], lang_label: str):
-        """Step 2, queued in order: answer the oldest pending question, with the turns before it as history."""
+        """Step 2, queued in order: answer the oldest question not yet taken, with the turns before it as history;
+        the reply shows every turn as it is then, so whichever step finishes last shows them all."""
         lang = LANGS.get(lang_label, "zh")
-        waiting = next((i for i, turn in enumerate(turns) if turn["reply"] is None), None)
-        if waiting is None:
-            return gr.skip()
-        turn = turns[waiting]
-        history = [rag.Turn(t["question"], t["answer"]) for t in turns[:waiting] if t["answer"] is not None]
+        with picking:  # two workers may run this session's steps at once: each takes a different question
+            waiting = next((i for i, turn in enumerate(turns) if not turn["taken"]), None)
+            if waiting is None:
+                return gr.skip()
+            turn = turns[waiting]
+            turn["taken"] = True
+        # earlier questions count even while still being answered; those refused as questions ("" answer) do not
+        history = [rag.Turn(t["question"], t["answer"]) for t in turns[:waiting] if t["answer"] != ""]
         try:
             engine, _ = live.current()
             result = engine.ask(turn["question"], history=history[-MAX_HISTORY:])
@@ -118,7 +125,7 @@ def build_app(live: LiveEngine) -> gr.Blocks:
             return render.notice(str(e))
         return render.header(engine.info, LANGS.get(lang_label, "zh"))
 
-    def relabel(lang_label: str, turns: list[dict]):
+    def relabel(lang_label: str):
         code = LANGS.get(lang_label, "zh")
         t = render.LABELS[code]
         return (
@@ -128,7 +135,7 @@ def build_app(live: LiveEngine) -> gr.Blocks:
             gr.update(value=t["clear"]),
             t["examples"],
             gr.update(placeholder=render.welcome(code), examples=chat_examples(code)),
-            *[gr.update(value=q) for q in examples_in(code)],
+            *[gr.update(value=q) for q in examples_in(code)],  # EXAMPLES has as many per language
             lang_label,
         )
 
@@ -186,7 +193,7 @@ def build_app(live: LiveEngine) -> gr.Blocks:
         chat.example_select(take_example, [turns, lang],
                             [box, problem, chat], queue=False, api_visibility="private").then(**answer_event)
         clear.click(clear_turns, turns, [chat, box, problem], queue=False, api_visibility="private")
-        lang.change(relabel, [lang, turns], [head, box, send, clear, examples_label, chat, *buttons, saved_lang],
+        lang.change(relabel, lang, [head, box, send, clear, examples_label, chat, *buttons, saved_lang],
                     queue=False, api_visibility="private")
         demo.load(lambda saved: saved if saved in LANGS else "中文", saved_lang, lang, queue=False, api_visibility="private")
         demo.load(header, lang, head, queue=False, api_visibility="private")  # the index may have been rebuilt since
