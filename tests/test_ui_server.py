@@ -7,9 +7,13 @@ import time
 import httpx
 import pytest
 
+from playwright.sync_api import expect, sync_playwright
+
 import rag
 from conftest import build_index
-from ui_server import INDEX, running_server
+from ui_server import INDEX, require_chromium, running_server
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 OLD = "小明在北京大学读书。学校的食堂有二十个窗口。他每天骑自行车上学。\n"
 NEW = OLD.replace("二十", "三十")
@@ -108,6 +112,26 @@ def test_without_login_routes_reveal_and_change_nothing(guarded, method, path):
     response = httpx.request(method, f"{guarded}{path}", json=body, timeout=10)
     assert response.status_code == 401
     assert "Anthropic" not in response.text and "openai" not in response.text.lower()
+
+
+def test_the_chat_works_after_logging_in_on_the_page(guarded):
+    refused = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.goto(guarded)
+        page.get_by_label("username").fill(USER)
+        page.get_by_label("password").fill(PASSWORD)
+        page.get_by_role("button", name="Login").click()
+        box = page.locator("#rag-question textarea")
+        box.fill("Anthropic 在企业 LLM API 市场的份额是多少？")
+        box.press("Enter")
+        page.locator(".rag-doc summary").first.click()  # the source view comes from /api, with the page's login
+        expect(page.locator(".rag-doc mark.rag-current")).to_have_count(1)
+        browser.close()
+    assert refused == []
 
 
 def test_login_by_cookie_or_basic_auth_and_lock_out_after_wrong_passwords(guarded):
