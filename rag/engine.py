@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import bisect
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
+from rag.answering.followup import standalone_question
 from rag.answering.questions import Question, check_question, read_question
 from rag.answering.select import (ANAPHORA, MIN_COVERAGE, MIN_DENSE_ALONE, SECOND_QUOTE_RATIO,
                                   SentenceFeatures, refine_scores, score_sentences)
@@ -20,7 +22,7 @@ from rag.retrieval.bm25 import BM25
 from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
 from rag.retrieval.query import Query, coverage, make_query
 from rag.tokens import squash, to_simplified, tokenize
-from rag.types import Answer, Citation, IndexInfo, Passage, Timings
+from rag.types import Answer, Citation, IndexInfo, Passage, Timings, Turn
 
 CHUNKS_TO_READ = 5  # sentences to quote are looked for in this many of the best chunks
 PASSAGES_SHOWN = 3
@@ -101,7 +103,12 @@ class Engine:
         ranking = self._rank(self._read(query))
         return [self._passage(int(i), float(ranking.chunk_scores[i])) for i in ranking.chunk_order[:k]]
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """`history`: earlier turns, oldest first; a follow-up ("那 OpenAI 呢？") is answered as the standalone
+        question it stands for (rag/answering/followup.py), which the answer carries as `rewritten`."""
+        rewritten = standalone_question(question, history) if history else None
+        if rewritten is not None:
+            return replace(self.ask(rewritten), question=check_question(question), rewritten=rewritten)
         t0 = time.perf_counter()
         q = self._read(question)
         ranking = self._rank(q)
