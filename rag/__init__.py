@@ -9,9 +9,9 @@
 from rag.engine import ArgumentError, Engine, load
 from rag.errors import IndexLoadError, IndexStaleError, ModelError, QuestionError, RagError, SeedsError
 from rag.index.build import BuildReport, build
-from rag.types import Answer, Citation, IndexInfo, Passage, Timings
+from rag.types import Answer, Citation, IndexInfo, Passage, Timings, Turn
 
 __version__ = "0.1.0"
 __all__ = ["Answer", "ArgumentError", "BuildReport", "Citation", "Engine", "IndexInfo", "IndexLoadError",
-           "IndexStaleError", "ModelError", "Passage", "QuestionError", "RagError", "SeedsError", "Timings",
+           "IndexStaleError", "ModelError", "Passage", "QuestionError", "RagError", "SeedsError", "Timings", "Turn",
            "build", "load"]

@@ -20,51 +20,133 @@ def _say_skipped(message: str) -> None:
         _say(message)
 
 
+def _print_report(report) -> None:
+    from rag.sources import quote_name
+
+    print(f"built {quote_name(report.index_dir)}: {report.documents} documents ({report.read} read, "
+          f"{report.documents - report.read} unchanged), {report.sentences} sentences, {report.chunks} chunks; "
+          f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s")
+
+
 def cmd_build(args) -> int:
     import rag
     from rag.chunking import ChunkingConfig
 
     report = rag.build(args.seeds, args.index, model=args.model,
                        chunking=ChunkingConfig(args.chunk_sentences, args.chunk_overlap),
-                       progress=_say if args.verbose else _say_skipped)
-    print(f"built {report.index_dir}: {report.documents} documents, {report.sentences} sentences, {report.chunks} chunks; "
-          f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s")
+                       progress=_say if args.verbose else _say_skipped, full=args.full)
+    _print_report(report)
     return 0
 
 
-def _engine(args):
-    """The engine for --index; when it is missing or older than the seeds, rebuild it first and say so."""
+def _update(args, seeds: Path) -> int:
+    """Bring the index up to date with `seeds` after `add` or `remove`, as it was built (embedder, chunking)."""
     import rag
     from rag.chunking import ChunkingConfig
     from rag.index.store import read_manifest
 
     index = Path(args.index)
     try:
+        manifest = read_manifest(index)
+        model, chunking = manifest["embedder"]["name"], ChunkingConfig(**manifest["chunking"])
+    except rag.IndexLoadError:
+        model, chunking = "use-multilingual-v3", ChunkingConfig()
+    _print_report(rag.build(seeds, index, model=model, chunking=chunking,
+                            progress=_say if args.verbose else _say_skipped))
+    return 0
+
+
+def _seeds_of(args) -> Path:
+    """The seeds folder of the index (recorded in its manifest), else --seeds."""
+    from rag.errors import IndexLoadError
+    from rag.index.store import read_manifest, seeds_dir_of
+
+    try:
+        return seeds_dir_of(Path(args.index), read_manifest(Path(args.index)))
+    except IndexLoadError:
+        return Path(args.seeds)
+
+
+def cmd_add(args) -> int:
+    import shutil
+
+    from rag.extract import SUFFIXES
+    from rag.errors import SeedsError
+
+    seeds = _seeds_of(args)
+    files = [Path(f) for f in args.files]
+    for f in files:
+        if not f.is_file():
+            raise SeedsError(f"{str(f)!r} is not a file; give the path of a document to add")
+        if f.suffix.lower() not in SUFFIXES:
+            raise SeedsError(f"{str(f)!r} is not a kind of document rag reads; use {', '.join(SUFFIXES)}")
+    seeds.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        target = seeds / f.name
+        if f.resolve() != target.resolve():
+            shutil.copyfile(f, target)  # a file of the same name is replaced: the index then updates it
+    return _update(args, seeds)
+
+
+def cmd_remove(args) -> int:
+    from rag.errors import SeedsError
+    from rag.sources import scan_seeds
+
+    seeds = _seeds_of(args)
+    present = dict(scan_seeds(seeds)[0]) if seeds.is_dir() else {}
+    unknown = [name for name in args.names if name not in present]
+    if unknown:
+        raise SeedsError(f"no document {unknown[0]!r} in {str(seeds)!r}; known: {', '.join(sorted(present)) or 'none'}")
+    if not set(present) - set(args.names):
+        raise SeedsError("that would remove every document; an index needs at least one, so add another first")
+    for name in dict.fromkeys(args.names):
+        present[name].unlink()
+    return _update(args, seeds)
+
+
+def _engine(args):
+    """The engine for --index. When the index is missing, build it from --seeds; when it is damaged or older
+    than its seeds, rebuild it as its manifest says it was built (seeds folder, embedder, chunking); say so."""
+    import rag
+    from rag.index.store import REBUILD, build_settings
+    from rag.sources import quote_name
+
+    index = Path(args.index)
+    try:
         return rag.load(index)
-    except rag.IndexStaleError as e:
-        _say(f"{e}: rebuilding now")
-        manifest = read_manifest(index)  # rebuilt as it was built: same seeds, embedder and chunking
-        rag.build((index / manifest["seeds"]).resolve(), index, model=manifest["embedder"]["name"],
-                  chunking=ChunkingConfig(**manifest["chunking"]))
     except rag.IndexLoadError as e:
+        problem = str(e)
+    if not index.is_dir() or not any(index.iterdir()):
         if not Path(args.seeds).is_dir():
-            raise
-        _say(f"{e}: building it from {args.seeds}/ now")
+            raise rag.IndexLoadError(problem)
+        _say(f"{problem}: building it from {quote_name(args.seeds)}/ now")
         rag.build(args.seeds, index)
+        return rag.load(index)
+    try:
+        settings = build_settings(index)
+    except rag.IndexLoadError as unknown:
+        raise rag.IndexLoadError(
+            f"{problem.removesuffix('; ' + REBUILD)}, and it is not rebuilt automatically since its manifest does not "
+            f"say how it was built ({str(unknown).removesuffix('; ' + REBUILD)}); "
+            f"run `rag build --seeds FOLDER --index {quote_name(str(index))}` with the folder of its documents") from None
+    _say(f"{problem}: rebuilding now from {quote_name(str(settings.seeds))} as it was built")
+    rag.build(settings.seeds, index, model=settings.model, chunking=settings.chunking)
     return rag.load(index)
 
 
 def _print_answer(answer, as_json: bool) -> None:
+    from rag.sources import quote_name
+
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return
     print(answer.text)
     for c in answer.citations:
-        print(f"  [{c.n}] {c.source}:{c.start}-{c.end}  score {c.score:.3f}")
+        print(f"  [{c.n}] {quote_name(c.source)}:{c.start}-{c.end}  score {c.score:.3f}")
     if not answer.answerable and answer.passages:
         print("  closest passages (not an answer):")
         for p in answer.passages:
-            print(f"    {p.source}:{p.start}-{p.end}  {p.text[:60]!r}")
+            print(f"    {quote_name(p.source)}:{p.start}-{p.end}  {p.text[:60]!r}")
 
 
 def cmd_ask(args) -> int:
@@ -75,23 +157,32 @@ def cmd_ask(args) -> int:
         _print_answer(engine.ask(" ".join(args.question)), args.json)
         return 0
     _say("ask a question (empty line or Ctrl-D to stop)")
-    for line in sys.stdin:
+    encoding = sys.stdin.encoding or "utf-8"
+    for number, raw in enumerate(sys.stdin.buffer, 1):  # bytes: one undecodable line must not end the session
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as e:
+            _say(f"error: line {number} is not valid {encoding} (byte 0x{raw[e.start]:02x} at {e.start}); type it again")
+            continue
         if not line.strip():
             break
         try:
             _print_answer(engine.ask(line), args.json)
         except rag.QuestionError as e:
             _say(f"error: {e}")
+        sys.stdout.flush()
     return 0
 
 
 def cmd_search(args) -> int:
+    from rag.sources import quote_name
+
     engine = _engine(args)
     passages = engine.search(" ".join(args.query), k=args.k)
     if args.json:
         print(json.dumps([vars(p) for p in passages], ensure_ascii=False, indent=2))
     for p in [] if args.json else passages:
-        print(f"{p.score:.4f}  {p.source}:{p.start}-{p.end}  {p.text[:80]!r}")
+        print(f"{p.score:.4f}  {quote_name(p.source)}:{p.start}-{p.end}  {p.text[:80]!r}")
     return 0
 
 
@@ -119,40 +210,59 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _folder_options(p: argparse.ArgumentParser, index_default, seeds_default) -> None:
+    p.add_argument("--index", default=index_default, help="index folder (default: index)")
+    p.add_argument("--seeds", default=seeds_default, help="source folder of documents: .txt .md .pdf .docx .html (default: seeds)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Answer questions about Chinese documents with quoted, cited sentences.")
-    p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
-    p.add_argument("--seeds", default=DEFAULT_SEEDS, help="source folder of .txt/.md files (default: seeds)")
+    _folder_options(p, DEFAULT_INDEX, DEFAULT_SEEDS)
+    # The same options after the command (`rag build --seeds docs`); not given there, they keep the value above.
+    folders = argparse.ArgumentParser(add_help=False)
+    _folder_options(folders, argparse.SUPPRESS, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="(re)build the index from the seeds folder; the old index stays until the new one is complete")
+    b = sub.add_parser("build", parents=[folders], help="bring the index up to date with the seeds folder (only changed "
+                                                        "files are read again); the old index stays until the new one is complete")
     b.add_argument("--model", default="use-multilingual-v3",
                    help="embedding model: use-multilingual-v3 (built in, default) or a sentence-transformers folder or cached name")
     b.add_argument("--chunk-sentences", type=int, default=5, help="sentences per chunk (default 5)")
     b.add_argument("--chunk-overlap", type=int, default=1, help="sentences shared by neighbouring chunks (default 1)")
+    b.add_argument("--full", action="store_true", help="rebuild everything instead of only the files that changed")
     b.add_argument("-v", "--verbose", action="store_true", help="print progress")
     b.set_defaults(run=cmd_build)
 
-    a = sub.add_parser("ask", help="answer a question; with no question, read questions from standard input")
+    ad = sub.add_parser("add", parents=[folders], help="copy documents into the seeds folder and update the index with them")
+    ad.add_argument("files", nargs="+", metavar="FILE")
+    ad.add_argument("-v", "--verbose", action="store_true", help="print progress")
+    ad.set_defaults(run=cmd_add)
+
+    rm = sub.add_parser("remove", parents=[folders], help="delete documents (names as in the index) from the seeds folder and the index")
+    rm.add_argument("names", nargs="+", metavar="NAME")
+    rm.add_argument("-v", "--verbose", action="store_true", help="print progress")
+    rm.set_defaults(run=cmd_remove)
+
+    a = sub.add_parser("ask", parents=[folders], help="answer a question; with no question, read questions from standard input")
     a.add_argument("question", nargs="*")
     a.add_argument("--json", action="store_true", help="print the answer as JSON")
     a.set_defaults(run=cmd_ask)
 
-    s = sub.add_parser("search", help="show the best passages for a query")
+    s = sub.add_parser("search", parents=[folders], help="show the best passages for a query")
     s.add_argument("query", nargs="+")
     s.add_argument("-k", type=int, default=5)
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=cmd_search)
 
-    e = sub.add_parser("eval", help="measure quality and speed on a JSONL file of questions")
+    e = sub.add_parser("eval", parents=[folders], help="measure quality and speed on a JSONL file of questions")
     e.add_argument("file")
     e.add_argument("--repeat", type=int, default=3, help="times each question is asked, for the timings (default 3)")
     e.set_defaults(run=cmd_eval)
 
-    i = sub.add_parser("info", help="print the index manifest")
+    i = sub.add_parser("info", parents=[folders], help="print the index manifest")
     i.set_defaults(run=cmd_info)
 
-    v = sub.add_parser("serve", help="start the chat in the browser")
+    v = sub.add_parser("serve", parents=[folders], help="start the chat in the browser")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=7860)
     v.set_defaults(run=cmd_serve)

@@ -8,19 +8,22 @@ rag/answering/model.json, retrained by benchmarks/train.py.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
-from rag.answering.features import (CANDIDATE_FEATURES, Corpus, QuestionView, candidate_features, corpus_facts, question_features,
-                                    question_view)
+from rag.answering.features import (CANDIDATE_FEATURES, QuestionView, candidate_features, corpus_facts,
+                                    question_features, question_view)
+from rag.answering.followup import standalone_question
 from rag.answering.model import AnswerModel, read_model
-from rag.answering.questions import Question, read_question
+from rag.answering.questions import Question, check_question, read_question
 from rag.answering.span import answer_span
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
@@ -29,16 +32,16 @@ from rag.retrieval.bm25 import BM25
 from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
 from rag.retrieval.query import Query, make_query
 from rag.tokens import squash, to_simplified, tokenize
-from rag.types import Answer, Citation, IndexInfo, Passage, Timings
+from rag.types import Answer, Citation, IndexInfo, Passage, Timings, Turn
 
 PASSAGES_SHOWN = 3
+# A sentence opening with one of these leans on the one before ("彼时" = "at that time"): quote both.
+ANAPHORA = re.compile(r"^(?:彼时|此时|当时|那时|这时|此后|随后|对此|为此|因此|这一|这个|这些|该|其|它|他们)")
 LEXICAL_CANDIDATES = 30  # sentences taken by BM25 ...
 DENSE_CANDIDATES = 30  # ... and by embedding
 CHUNK_CANDIDATES = 5  # every sentence of this many of the best chunks (BM25 and embedding fused)
 NEIGHBOURED = 10  # the sentences around this many of the best BM25 sentences: the answer often follows them
 CHUNK_DENSE_DEPTH = 100
-# A sentence opening with one of these leans on the one before ("彼时" = "at that time"): quote both.
-ANAPHORA = re.compile(r"^(?:彼时|此时|当时|那时|这时|此后|随后|对此|为此|因此|这一|这个|这些|该|其|它|他们)")
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,11 @@ class Engine:
         except KeyError:
             raise ArgumentError(f"no document {source!r} in the index; known: {', '.join(self._stored.documents)}") from None
 
+    def page_of(self, source: str, offset: int) -> int | None:
+        """The 1-based page of a PDF holding character `offset` of its text; None for other formats."""
+        starts = self._stored.pages.get(source)
+        return None if starts is None else max(1, bisect.bisect_right(starts, offset))
+
     def search(self, query: str, k: int = 5) -> list[Passage]:
         """The k best chunks for `query`, best first: chunks holding the best-ranked candidate sentences first."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -119,7 +127,12 @@ class Engine:
         logits = self._model.ranker.logits(analysis.features)
         return self._passages(analysis, logits, k)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """`history`: earlier turns, oldest first; a follow-up ("那 OpenAI 呢？") is answered as the standalone
+        question it stands for (rag/answering/followup.py), which the answer carries as `rewritten`."""
+        rewritten = standalone_question(question, history) if history else None
+        if rewritten is not None:
+            return replace(self.ask(rewritten), question=check_question(question), rewritten=rewritten)
         t0 = time.perf_counter()
         analysis = self.analyse(self._read(question))
         t1 = time.perf_counter()
@@ -243,7 +256,8 @@ class Engine:
 
     @staticmethod
     def _read(question: object) -> Question:
-        return read_question(question, to_simplified(question.strip()) if isinstance(question, str) else "")
+        text = check_question(question)  # before any conversion: a 10 MB question is refused at once
+        return read_question(text, to_simplified(text))
 
     def _query(self, question: Question) -> Query:
         bm25 = self._sentence_bm25
@@ -283,11 +297,12 @@ class Engine:
         s = self._sentences[i]
         span = answer_span(s.text, analysis.view)
         answer_start, answer_end = (None, None) if span is None else (s.start + span[0], s.start + span[1])
-        return Citation(n, s.source, s.text, s.start, s.end, round(score, 4), answer_start, answer_end)
+        return Citation(n, s.source, s.text, s.start, s.end, round(score, 4), answer_start, answer_end,
+                        self.page_of(s.source, s.start))
 
     def _passage(self, chunk_id: int, score: float) -> Passage:
         c = self._chunks[chunk_id]
-        return Passage(c.source, c.text, c.start, c.end, round(score, 6))
+        return Passage(c.source, c.text, c.start, c.end, round(score, 6), self.page_of(c.source, c.start))
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:

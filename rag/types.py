@@ -13,6 +13,7 @@ class Passage:
     start: int
     end: int
     score: float
+    page: int | None = None  # 1-based page of `start` in a PDF; None for other formats
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Citation:
     score: float
     answer_start: int | None = None
     answer_end: int | None = None
+    page: int | None = None  # 1-based page of `start` in a PDF; None for other formats
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Answer:
     # The closest passages. For a refusal they are only context, never an answer.
     passages: tuple[Passage, ...]
     timings: Timings
+    # The standalone question actually answered when `question` was a follow-up ("那 OpenAI 呢？"); else None.
+    rewritten: str | None = None
 
     def to_json(self) -> dict:
         """The JSON shape used by `rag ask --json` and the chat's /ask endpoint."""
@@ -65,7 +69,16 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "passages": [asdict(p) for p in self.passages],
             "timings": asdict(self.timings),
+            "rewritten": self.rewritten,
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a conversation, for `engine.ask(question, history=...)`."""
+
+    question: str
+    answer: str | None = None
 
 
 @dataclass(frozen=True)

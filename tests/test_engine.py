@@ -44,6 +44,8 @@ def test_search_returns_passages_with_exact_offsets(tiny_engine):
     ("   \n ", "the question is empty; type a question about the documents"),
     ("问" * 1001, "the question is 1001 characters long; the limit is 1000, so shorten it"),
     ("小明\x07在哪", "the question contains the control character U+0007; remove it and ask again"),
+    ("a \ud800 b", "the question contains U+D800, a lone surrogate, which is not a character (invalid UTF-8 input?); "
+                   "type the question again"),
     ("<script></script>", "the question has no words in it (only HTML or symbols); ask in words about the documents"),
     (None, "the question must be text, got NoneType"),
 ])
@@ -51,6 +53,19 @@ def test_bad_questions_get_one_clear_line(tiny_engine, question, message):
     with pytest.raises(rag.QuestionError) as e:
         tiny_engine.ask(question)
     assert str(e.value) == message
+
+
+def test_a_huge_question_is_refused_before_any_conversion(tiny_engine, monkeypatch):
+    """A 10 MB question used to go through OpenCC (15 s) before its length was checked."""
+    import rag.engine
+
+    converted, convert = [], rag.engine.to_simplified
+    monkeypatch.setattr(rag.engine, "to_simplified", lambda text: converted.append(text) or convert(text))
+    with pytest.raises(rag.QuestionError, match="the question is 10000000 characters long; the limit is 1000"):
+        tiny_engine.ask("問" * 10_000_000)
+    assert converted == []
+    assert tiny_engine.ask("小明在哪所大學讀書？").citations[0].quote == "小明在北京大学读书。"
+    assert converted[0] == "小明在哪所大學讀書？"
 
 
 def test_html_in_a_question_is_searched_as_words(tiny_engine):
@@ -74,7 +89,8 @@ def test_answer_json_has_the_documented_shape(tiny_engine):
     data = tiny_engine.ask("小明在哪所大学读书？").to_json()
     assert data["answerable"] is True
     assert data["citations"] == [{"n": 1, "source": "tiny.txt", "quote": "小明在北京大学读书。", "start": 0, "end": 10,
-                                  "score": data["citations"][0]["score"], "answer_start": 3, "answer_end": 7}]
+                                  "score": data["citations"][0]["score"], "answer_start": 3, "answer_end": 7,
+                                  "page": None}]
     assert 0.0 < data["confidence"] <= 1.0
     assert set(data["timings"]) == {"normalize_ms", "lexical_ms", "dense_ms", "select_ms", "total_ms"}
 

@@ -1,12 +1,16 @@
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import rag
 from rag.chunking import ChunkingConfig
-from rag.index.store import read_index
+from rag.index.store import read_index, remove_leftovers
 
 from conftest import REPO, TINY
 
@@ -19,7 +23,7 @@ def copy_index(tiny_index, tmp_path):
 
 def test_manifest_records_what_was_built(tiny_index):
     manifest = json.loads((tiny_index / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     assert manifest["embedder"] == {"name": "use-multilingual-v3", "dimension": 512}
     assert manifest["chunking"] == {"sentences": 5, "overlap": 1, "max_chars": 400}
     assert manifest["counts"] == {"documents": 1, "sentences": 3, "chunks": 1}
@@ -61,7 +65,7 @@ def test_other_format_version_is_refused(tiny_index, tmp_path):
     manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
     manifest["format_version"] = 99
     (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 2; run `rag build`"):
+    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 3; run `rag build`"):
         rag.load(index)
 
 
@@ -112,3 +116,94 @@ def test_failed_build_keeps_the_old_index(tiny_index, tmp_path):
 def test_bad_chunking_is_refused():
     with pytest.raises(ValueError, match="need sentences >= 1, 0 <= overlap < sentences"):
         ChunkingConfig(sentences=2, overlap=2)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("seeds", None, "has a bad 'seeds': expected the path of the seeds folder, as text, got nothing"),
+    ("embedder", "use", "has a bad 'embedder': expected {name: text, dimension: whole number}, got 'use'"),
+    ("embedder", {"name": "use-multilingual-v3", "dimension": "512"}, "has a bad 'embedder'"),
+    ("sources", None, "has a bad 'sources': expected a list of {source, sha256, encoding or skipped}, got nothing"),
+    ("sources", [{"source": "tiny.txt"}], "has a bad 'sources'"),
+    ("files", [], "has a bad 'files': expected the sha256 of each data file, got []"),
+    ("chunking", {"sentences": "5", "overlap": 1, "max_chars": 400}, "has a bad 'chunking'"),
+    ("chunking", {"sentences": 5, "overlap": 9, "max_chars": 400}, "has a bad 'chunking'"),
+    ("built_at", 5, "has a bad 'built_at': expected text, got 5"),
+])
+def test_a_manifest_with_a_missing_or_mistyped_key_is_refused_in_one_line(tiny_index, tmp_path, key, value, message):
+    index = copy_index(tiny_index, tmp_path)
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    if value is None:
+        del manifest[key]
+    else:
+        manifest[key] = value
+    (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(rag.IndexLoadError) as e:
+        rag.load(index)
+    assert message in str(e.value) and str(e.value).endswith("; run `rag build` to rebuild it")
+    assert "\n" not in str(e.value)
+
+
+# Kills a swap at its n-th file operation: argv = index folder, folder of the new index, n.
+KILL_AT_STEP = """
+import os, shutil, signal, sys
+from pathlib import Path
+import rag.index.store as store
+
+index, new, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+built = store.new_build_folder(index)
+for f in new.iterdir():
+    shutil.copy(f, built)
+steps = 0
+
+def step(operation):
+    def counted(*args, **kwargs):
+        global steps
+        steps += 1
+        if steps == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return operation(*args, **kwargs)
+    return counted
+
+if hasattr(store, "_exchange"):  # renameat2, where it is used
+    store._exchange = step(store._exchange)
+os.rename, os.unlink, os.rmdir = step(os.rename), step(os.unlink), step(os.rmdir)
+store.swap_in(built, index)
+print("swapped after", steps, "steps")
+"""
+
+
+def test_a_swap_killed_at_any_step_leaves_a_complete_index_and_the_next_build_cleans_up(tiny_index, tmp_path):
+    old, new = tiny_index, REPO / "index"
+    (tmp_path / "seeds").mkdir()
+    index, not_removed = tmp_path / "index", []
+    for kill_at in range(1, 20):
+        shutil.rmtree(index, ignore_errors=True)
+        shutil.copytree(old, index)
+        child = subprocess.run([sys.executable, "-c", KILL_AT_STEP, str(index), str(new), str(kill_at)],
+                               capture_output=True, text=True, timeout=120)
+        read_index(index, check_seeds=False)  # always whole: checks every file against the manifest
+        expected = old if kill_at == 1 else new  # killed before the exchange, or after it
+        assert (index / "manifest.json").read_bytes() == (expected / "manifest.json").read_bytes()
+        if child.returncode == 0:
+            assert child.stdout.startswith("swapped after")
+            break
+        assert child.returncode == -signal.SIGKILL
+        assert [p.name.startswith(".index.building-") for p in tmp_path.glob(".index.*")] == [True]
+        remove_leftovers(index)  # what the next build does first
+        not_removed += [p.name for p in tmp_path.iterdir() if p.name not in ("index", "seeds")]
+    else:
+        pytest.fail("the swap never finished")
+    assert not_removed == []
+    assert kill_at == 1 + 1 + 7 + 1  # killed at the exchange, at each of the 7 files of the old copy and its folder
+
+
+def test_leftovers_of_live_builds_are_kept(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead, alive = int(gone.stdout), os.getpid()
+    for name in (f".index.old-{dead}", f".index.building-{dead}-abc123", f".index.building-{alive}-def456",
+                 f".index.old-{alive}", ".index.cache", ".other.old-1"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "file").write_text("x")
+    remove_leftovers(tmp_path / "index")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f".index.building-{alive}-def456", ".index.cache", f".index.old-{alive}", ".other.old-1"]

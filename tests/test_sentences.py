@@ -74,3 +74,16 @@ def test_article_section_headings(article_engine):
         "企业级市场的攻防战:API 份额的惊天逆转",
         "安全观的分野:价值观红利与政治豪赌",
     ]
+
+
+def test_a_long_run_is_cut_after_a_comma_then_at_a_space_then_hard_with_exact_offsets():
+    from rag.chunking.sentences import MAX_SENTENCE_CHARS as N
+
+    commas = "甲" * 150 + "，" + "乙" * 150 + "，" + "丙" * 30 + "。"
+    spaces = ("word " * 60).strip()
+    hard = "一" * (2 * N + 50)
+    for text in (commas, spaces, hard, "前言。" + hard + "\n" + commas):
+        assert all(text[a:b] == s and 0 < len(s) <= N for a, b, s in spans(text))
+    assert [s for _, _, s in spans(commas)] == ["甲" * 150 + "，", "乙" * 150 + "，" + "丙" * 30 + "。"]
+    assert [(a, b) for a, b, _ in spans(spaces)] == [(0, 199), (200, 299)]  # no word is cut
+    assert [(a, b) for a, b, _ in spans(hard)] == [(0, N), (N, 2 * N), (2 * N, 2 * N + 50)]

@@ -22,17 +22,19 @@ def client(ui_url):  # noqa: F811
 
 
 def without_timings(answer: dict) -> dict:
-    return {k: v for k, v in answer.items() if k != "timings"}
+    return {k: v for k, v in answer.items() if k not in ("timings", "build_id", "built_at")}
 
 
 def test_answer_json(client, engine):
     got = client.predict(QUESTION, api_name="/ask")
     expected = engine.ask(QUESTION)
-    assert set(got) == {"question", "text", "answerable", "confidence", "citations", "passages", "timings"}
+    assert set(got) == {"question", "text", "answerable", "confidence", "citations", "passages", "timings", "rewritten",
+                        "build_id", "built_at"}
+    assert got["built_at"] == engine.info.built_at
     assert without_timings(got) == without_timings(expected.to_json())
     assert got["answerable"] is True
     first = got["citations"][0]
-    assert set(first) == {"n", "source", "quote", "start", "end", "score", "answer_start", "answer_end"}
+    assert set(first) == {"n", "source", "quote", "start", "end", "score", "answer_start", "answer_end", "page"}
     assert first["n"] == 1
     assert engine.document_text(first["source"])[first["start"] : first["end"]] == first["quote"]
     assert got["timings"]["total_ms"] >= 0

@@ -1,9 +1,11 @@
-"""Runs the chat in a subprocess on a free port against the committed index, for the UI tests.
+"""Runs the chat server in a subprocess on a free port, for the UI tests.
 
-Test modules import the `ui_url` fixture (module-scoped: one server per test file).
+`ui_url` (module-scoped: one server per test file) serves the committed index; `running_server` serves any
+index folder, with extra environment variables (RAG_UI_AUTH), and gives the process too.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -35,18 +37,19 @@ def require_chromium() -> str:
     pytest.skip(f"{CHROMIUM} is missing")
 
 
-@pytest.fixture(scope="module")
-def ui_url(tmp_path_factory):
+@contextlib.contextmanager
+def running_server(index_dir: Path, log_dir: Path, env: dict[str, str] | None = None):
+    """(url, process) of a chat server on `index_dir`, stopped on exit."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("ui_server") / "server.log"
-    env = {k: v for k, v in os.environ.items() if k != "RAG_UI_AUTH"}
-    code = f"from ui.app import serve; serve(port={port}, index_dir={str(INDEX)!r})"
+    log_path = log_dir / f"server-{port}.log"
+    environment = {k: v for k, v in os.environ.items() if k != "RAG_UI_AUTH"} | (env or {})
+    code = f"from ui.app import serve; serve(port={port}, index_dir={str(index_dir)!r})"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, proc, log_path)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -54,6 +57,12 @@ def ui_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def ui_url(tmp_path_factory):
+    with running_server(INDEX, tmp_path_factory.mktemp("ui_server")) as (url, _):
+        yield url
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:

@@ -199,6 +199,8 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         bigram_window[row] = _bigram_coverage(view.bigrams, window)
         own = _bigrams(text)
         novelty[row] = (sum(1 for g in own if g not in view.squashed) / len(own)) if own else 0.0
+        # A name counts in the sentence, its heading or the sentence before: Chinese often leaves the subject of
+        # a sentence to the one before ("OpenAI 在资本市场的表现依然亮眼。最新融资轮估值站上 5000 亿美元").
         context = (sq[prev] if prev >= 0 else "") + text + (sq[heading] if heading >= 0 else "")
         names_missing[row] = float(any(name not in context for name in view.names))
         if view.defines and any(view.defines + mark in text for mark in DEFINITION_MARKS):
@@ -253,6 +255,10 @@ def question_features(view: QuestionView, query: Query, features: np.ndarray, lo
     if len(logits) == 0:
         return np.zeros(len(QUESTION_FEATURES))
     order = np.argsort(-logits, kind="stable")
+    # Judge the sentence that would be quoted: one lacking a name the question asks about never is.
+    named = order[features[order, col["names_missing"]] == 0]
+    if len(named):
+        order = np.concatenate([named, order[features[order, col["names_missing"]] != 0]])
     best = order[0]
     probabilities = np.exp(logits - logits.max())
     probabilities /= probabilities.sum()

@@ -40,8 +40,12 @@ def check_question(question: object) -> str:
     if len(text) > MAX_CHARS:
         raise QuestionError(f"the question is {len(text)} characters long; the limit is {MAX_CHARS}, so shorten it")
     for ch in text:
-        if unicodedata.category(ch) == "Cc" and ch not in "\n\t\r":
+        category = unicodedata.category(ch)
+        if category == "Cc" and ch not in "\n\t\r":
             raise QuestionError(f"the question contains the control character U+{ord(ch):04X}; remove it and ask again")
+        if category == "Cs":  # what invalid UTF-8 bytes become when decoded with surrogateescape
+            raise QuestionError(f"the question contains U+{ord(ch):04X}, a lone surrogate, which is not a character "
+                                "(invalid UTF-8 input?); type the question again")
     return text
 
 

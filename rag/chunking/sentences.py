@@ -8,6 +8,9 @@ Rules:
 - Every line is its own unit, so headings and header lines ("作者:川川") stay separate sentences.
   A heading is a line that is one short sentence without an end mark, or a Markdown `#` line.
 - Leading and trailing whitespace is not part of a sentence; `text[start:end] == sentence.text`.
+- No sentence is longer than MAX_SENTENCE_CHARS: a longer run is cut after its last comma that fits,
+  else at its last space, else hard at the limit (a line of two million characters without punctuation
+  must not become one text to embed).
 """
 from __future__ import annotations
 
@@ -27,6 +30,10 @@ BOILERPLATE = re.compile(r"扫码|二维码|关注公众号|关注我们|获取�
 PARAGRAPH_CHARS = 40
 MAX_HEADER_LINES = 12
 HEADING_CHARS = 30
+
+# Twice the longest sentence of the article (101); two of them fill a chunk (ChunkingConfig.max_chars 400).
+MAX_SENTENCE_CHARS = 200
+CLAUSE_ENDS = "，,；;、"
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,28 @@ def _split_line(line: str) -> list[tuple[int, int]]:
         else:
             i += 1
     spans.append((start, n))
-    return [_strip(line, a, b) for a, b in spans if line[a:b].strip(" \t\r\u3000" + EXTRA_SPACE)]
+    stripped = [_strip(line, a, b) for a, b in spans if line[a:b].strip(" \t\r\u3000" + EXTRA_SPACE)]
+    return [piece for a, b in stripped for piece in _cut_long(line, a, b)]
+
+
+def _cut_long(line: str, a: int, b: int) -> list[tuple[int, int]]:
+    """The sentence line[a:b] as pieces of at most MAX_SENTENCE_CHARS."""
+    pieces = []
+    while b - a > MAX_SENTENCE_CHARS:
+        cut = a + _cut_point(line[a : a + MAX_SENTENCE_CHARS])
+        pieces.append(_strip(line, a, cut))
+        a = _strip(line, cut, b)[0]
+    pieces.append((a, b))
+    return pieces
+
+
+def _cut_point(window: str) -> int:
+    """Where to end a piece that must fit in `window`: after its last comma, else at its last space, else at its end."""
+    comma = max(window.rfind(mark) for mark in CLAUSE_ENDS)
+    if comma >= 0:
+        return comma + 1
+    space = max(window.rfind(ch) for ch in " \t\u3000")
+    return space if space > 0 else len(window)
 
 
 def _strip(line: str, a: int, b: int) -> tuple[int, int]:
@@ -87,7 +115,7 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
         for a, b in spans:
             quote = line[a:b]
             quotable = not BOILERPLATE.search(quote)
-            heading = quotable and not in_header and len(spans) == 1 and (
+            heading = quotable and not in_header and len(spans) == 1 and " | " not in quote and (  # not a table row
                 quote.startswith("#") or (len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "."))
             sentences.append(Sentence(source, offset + a, offset + b, quote, in_header, quotable, heading))
         offset += len(line) + 1

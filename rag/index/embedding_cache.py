@@ -30,38 +30,51 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _load(folder: Path, dimension: int) -> dict[str, np.ndarray]:
-    vectors: dict[str, np.ndarray] = {}
+def _fill_from_cache(folder: Path, rows_of: dict[str, list[int]], vectors: np.ndarray) -> set[str]:
+    """Copy the cached vectors of the keys in `rows_of` into their rows; return the keys found.
+    One batch file is in memory at a time: the cache may hold far more than this build needs. Only the
+    batches that hold a wanted key are read, so that a small update of a large index reads little more
+    than the key lists."""
+    found: set[str] = set()
     for keys_path in sorted(folder.glob("*.json")):
         try:
             keys = json.loads(keys_path.read_text(encoding="utf-8"))
+            if rows_of.keys().isdisjoint(keys):
+                continue
             batch = np.load(keys_path.with_suffix(".npy"), allow_pickle=False)
         except (OSError, ValueError):
             continue  # a half-written or damaged batch is simply embedded again
-        if batch.shape == (len(keys), dimension):
-            vectors.update(zip(keys, batch))
-    return vectors
+        if batch.shape != (len(keys), vectors.shape[1]):
+            continue
+        for key, vector in zip(keys, batch):
+            if key in rows_of and key not in found:
+                vectors[rows_of[key]] = vector
+                found.add(key)
+    return found
 
 
 def embed_with_cache(embedder: Embedder, texts: list[str], folder: Path,
                      progress: Callable[[int, int], None] = lambda done, total: None) -> tuple[np.ndarray, int]:
-    """Embeddings of `texts` (rows in order) and how many of them were reused from the cache."""
+    """Embeddings of `texts` (rows in order) and how many of them were reused from the cache.
+    Memory: the result, plus one batch."""
     folder.mkdir(parents=True, exist_ok=True)
-    known = _load(folder, embedder.dimension)
-    keys = [_key(t) for t in texts]
-    missing = list(dict.fromkeys(k for k in keys if k not in known))
-    text_of = dict(zip(keys, texts))
-    reused = len(texts) - sum(1 for k in keys if k in missing)
+    rows_of: dict[str, list[int]] = {}
+    for row, text in enumerate(texts):
+        rows_of.setdefault(_key(text), []).append(row)
+    vectors = np.zeros((len(texts), embedder.dimension), np.float32)
+    found = _fill_from_cache(folder, rows_of, vectors)
+    missing = [key for key in rows_of if key not in found]
+    reused = sum(len(rows_of[key]) for key in found)
     next_name = len(list(folder.glob("*.json")))
     for i in range(0, len(missing), BATCH):
         batch_keys = missing[i : i + BATCH]
-        batch = embedder.embed_documents([text_of[k] for k in batch_keys])
+        batch = np.asarray(embedder.embed_documents([texts[rows_of[k][0]] for k in batch_keys]), np.float32)
         name = folder / f"{next_name:06d}"
         next_name += 1
         np.save(f"{name}.tmp.npy", batch, allow_pickle=False)
         os.replace(f"{name}.tmp.npy", f"{name}.npy")
         Path(f"{name}.json").write_text(json.dumps(batch_keys), encoding="utf-8")
-        known.update(zip(batch_keys, batch))
+        for key, vector in zip(batch_keys, batch):
+            vectors[rows_of[key]] = vector
         progress(min(i + BATCH, len(missing)), len(missing))
-    vectors = np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
-    return vectors.astype(np.float32), reused
+    return vectors, reused

