@@ -24,23 +24,33 @@ def table_path() -> Path:
     return cache / "rag-chat" / f"jieba-{jieba.__version__}-dict.sqlite"
 
 
-def write_table(path: Path) -> None:
-    """Copy jieba's in-memory table (loading it if needed) into `path`, atomically."""
-    jieba.dt.check_initialized()
+def write_sqlite(path: Path, fill) -> None:
+    """Write an SQLite file at `path` through a temporary sibling renamed into place, so that a reader never
+    sees half of it. `fill(db)` creates and fills the tables."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         with sqlite3.connect(tmp) as db:
-            db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
-            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER)")
-            db.executemany("INSERT INTO freq VALUES (?, ?)", jieba.dt.FREQ.items())
-            db.execute("INSERT INTO meta VALUES ('total', ?)", (jieba.dt.total,))
+            fill(db)
         db.close()
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_table(path: Path) -> None:
+    """Copy jieba's in-memory table (loading it if needed) into `path`, atomically."""
+    jieba.dt.check_initialized()
+
+    def fill(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER)")
+        db.executemany("INSERT INTO freq VALUES (?, ?)", jieba.dt.FREQ.items())
+        db.execute("INSERT INTO meta VALUES ('total', ?)", (jieba.dt.total,))
+
+    write_sqlite(path, fill)
 
 
 class _Frequencies:

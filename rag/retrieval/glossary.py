@@ -9,10 +9,8 @@ small and can only point at words that can be found.
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import sqlite3
-import tempfile
 from contextlib import closing
 from functools import cache
 from importlib import metadata, resources
@@ -82,18 +80,13 @@ def _write_glosses(path: Path) -> None:
         stems = {english_stem(w) for w in ENGLISH_WORD.findall(definition.lower()) if w not in GLOSS_STOPWORDS and len(w) > 2}
         if stems:
             glosses.setdefault(parts[1], set()).update(stems)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with sqlite3.connect(tmp) as db:
-            db.execute("CREATE TABLE glosses (word TEXT PRIMARY KEY, stems TEXT) WITHOUT ROWID")
-            db.executemany("INSERT INTO glosses VALUES (?, ?)", ((w, " ".join(sorted(s))) for w, s in glosses.items()))
-        db.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from rag.jieba_on_disk import write_sqlite
+
+    def fill(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE glosses (word TEXT PRIMARY KEY, stems TEXT) WITHOUT ROWID")
+        db.executemany("INSERT INTO glosses VALUES (?, ?)", ((w, " ".join(sorted(s))) for w, s in glosses.items()))
+
+    write_sqlite(path, fill)
 
 
 def _glosses_file() -> Path:
