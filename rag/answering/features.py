@@ -177,23 +177,22 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         prev = i - 1 if i > corpus.first[i] else -1
         nxt = i + 1 if i < corpus.last[i] else -1
         text = sq[i]
-        window = (sq[prev] if prev >= 0 else "") + text + (sq[nxt] if nxt >= 0 else "")
+        before, after = (sq[prev] if prev >= 0 else ""), (sq[nxt] if nxt >= 0 else "")
+        window = before + text + after
+        first = int(corpus.first[i])
+        title = sq[first] if corpus.title[first] else ""
         cover[row] = cov(i)
         cover_previous[row] = cov(prev) if prev >= 0 else 0.0
         cover_next[row] = cov(nxt) if nxt >= 0 else 0.0
         cover_window[row] = coverage(concepts, window)
         heading = int(corpus.heading_of[i])
-        title_text = (sq[int(corpus.first[i])] if corpus.title[int(corpus.first[i])] else "") + (sq[heading] if heading >= 0 else "")
-        cover_title[row] = coverage(concepts, title_text)
+        cover_title[row] = coverage(concepts, title + (sq[heading] if heading >= 0 else ""))
         # Every sentence of an article is about its title's subject: the words that tell its sentences apart
         # are the question's other words ("伊丽莎白港机场有几条**跑道**").
-        first = int(corpus.first[i])
         if first not in untitled:
-            title = sq[first] if corpus.title[first] else ""
             untitled[first] = tuple(c for c in concepts if not any(a in title for a in c.alternatives))
         others = untitled[first]
         if others:
-            before, after = (sq[prev] if prev >= 0 else ""), (sq[nxt] if nxt >= 0 else "")
             rest[row] = (coverage(others, text), coverage(others, window), coverage(others, before), coverage(others, after))
         bigram[row] = _bigram_coverage(view.bigrams, text)
         bigram_window[row] = _bigram_coverage(view.bigrams, window)
@@ -201,7 +200,7 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         novelty[row] = (sum(1 for g in own if g not in view.squashed) / len(own)) if own else 0.0
         # A name counts in the sentence, its heading or the sentence before: Chinese often leaves the subject of
         # a sentence to the one before ("OpenAI 在资本市场的表现依然亮眼。最新融资轮估值站上 5000 亿美元").
-        context = (sq[prev] if prev >= 0 else "") + text + (sq[heading] if heading >= 0 else "")
+        context = before + text + (sq[heading] if heading >= 0 else "")
         names_missing[row] = float(any(name not in context for name in view.names))
         if view.defines and any(view.defines + mark in text for mark in DEFINITION_MARKS):
             defines[row] = 1.0
