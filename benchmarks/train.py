@@ -42,6 +42,7 @@ import rag  # noqa: E402
 from rag.answering.features import CANDIDATE_FEATURES, QUESTION_FEATURES, question_features  # noqa: E402
 from rag.answering.model import MODEL_PATH, AnswerModel, LinearModel, write_model  # noqa: E402
 from rag.answering.questions import read_question  # noqa: E402
+from rag.errors import IndexLoadError  # noqa: E402
 from rag.tokens import squash, to_simplified  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "qa" / "drcd_dev.json"
@@ -92,17 +93,24 @@ def fold_of(article_id: str) -> int:
     return int(hashlib.sha256(article_id.encode()).hexdigest(), 16) % FOLDS
 
 
-def build_examples(work: Path) -> list[Example]:
-    data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
-    seeds, index = work / "seeds", work / "index"
-    if not (index / "manifest.json").exists():
+def indexed(seeds: Path, index: Path, articles: list[dict]) -> rag.Engine:
+    """The index of `articles` kept in `index` from an earlier run, or built (again, if the index format
+    changed since)."""
+    try:
+        return rag.load(index)
+    except IndexLoadError:
         seeds.mkdir(parents=True, exist_ok=True)
-        for article in data:
+        for article in articles:
             (seeds / seed_name(article)).write_text(layout(article)[0], encoding="utf-8")
         started = time.perf_counter()
-        rag.build(seeds, index)
-        print(f"built the DRCD index in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    engine = rag.load(index)
+        rag.build(seeds, index, full=True)
+        print(f"built {index} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        return rag.load(index)
+
+
+def build_examples(work: Path) -> list[Example]:
+    data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
+    engine = indexed(work / "seeds", work / "index", data)
     return [e for article in sorted(data, key=lambda a: str(a["id"])) for e in article_examples(engine, article)]
 
 
@@ -169,12 +177,8 @@ def header_examples(work: Path) -> list[Example]:
     examples = []
     for article in header_articles(data):
         folder = work / "headers" / str(article["id"])
-        seeds, index = folder / "seeds", folder / "index"
-        if not (index / "manifest.json").exists():
-            seeds.mkdir(parents=True, exist_ok=True)
-            (seeds / seed_name(article)).write_text(layout(article)[0], encoding="utf-8")
-            rag.build(seeds, index)
-        examples += [replace(e, data_set="header") for e in article_examples(rag.load(index), article, ask_without=False)]
+        engine = indexed(folder / "seeds", folder / "index", [article])
+        examples += [replace(e, data_set="header") for e in article_examples(engine, article, ask_without=False)]
     return examples
 
 
