@@ -27,7 +27,7 @@ from starlette.routing import Mount  # noqa: E402
 
 import rag  # noqa: E402
 from rag.answering.questions import MAX_CHARS  # noqa: E402
-from rag.extract import SUFFIXES, max_file_bytes  # noqa: E402
+from rag.extract import max_file_bytes  # noqa: E402
 from ui import documents as docs  # noqa: E402
 from ui import render  # noqa: E402
 from ui.api import create_api  # noqa: E402
@@ -235,8 +235,10 @@ def build_app(live: LiveEngine, manager: docs.DocumentManager | None = None) -> 
                 d = docs.LABELS["zh"]
                 with gr.Tab(d["tab"], id="documents", elem_id="rag-docs-tab") as docs_tab:
                     docs_table = gr.HTML(document_table("中文"), elem_id="rag-docs")
+                    # No file_types: Gradio would refuse other files in the browser with a message of its own;
+                    # docs.check_upload gives every refused file its line, whatever the client.
                     upload = gr.File(label=d["upload"].format(limit=docs.megabytes(manager.max_bytes)),
-                                     file_count="multiple", file_types=list(SUFFIXES), type="filepath", elem_id="rag-upload")
+                                     file_count="multiple", type="filepath", elem_id="rag-upload")
                     docs_status = gr.HTML("", elem_id="rag-docs-status")
                     with gr.Row():
                         pick = gr.Dropdown(choices=[], value=[], multiselect=True, label=d["pick"], scale=4,
@@ -261,8 +263,10 @@ def build_app(live: LiveEngine, manager: docs.DocumentManager | None = None) -> 
         if manager is not None:
             # One update at a time, in its own queue: questions go on being answered from the current index.
             update_event = dict(concurrency_limit=1, concurrency_id="documents", api_visibility="private")
-            upload.upload(add_uploads, [upload, lang], [upload, docs_table, docs_status, pick, head], **update_event)
-            remove.click(remove_picked, [pick, lang], [docs_table, docs_status, pick, head], **update_event)
+            upload.upload(add_uploads, [upload, lang], [upload, docs_table, docs_status, pick, head],
+                          show_progress_on=docs_status, **update_event)
+            remove.click(remove_picked, [pick, lang], [docs_table, docs_status, pick, head], show_progress_on=docs_status,
+                         **update_event)
             demo.load(lambda lang_label: (document_table(lang_label), document_choices()), lang, [docs_table, pick],
                       queue=False, api_visibility="private")
         demo.load(lambda saved: saved if saved in LANGS else "中文", saved_lang, lang, queue=False, api_visibility="private")
