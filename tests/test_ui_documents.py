@@ -64,7 +64,7 @@ def test_each_rejection_is_one_line_naming_the_file_and_the_reason():
         '<li class="rag-rejected">大.pdf: 文件大小 60 MB，超过每个文件 50 MB 的上限</li>'
         '<li class="rag-rejected">a\\nb.txt: 文件名不安全（control character），请改名后再上传</li>'
         '<li class="rag-rejected">x.exe: 不支持的文件类型“.exe”，只能上传 .txt .md .pdf .docx .html .htm</li></ul>')
-    assert Rejection("大.pdf", "size", "60 MB").line("en", "50 MB") == "大.pdf: 60 MB, over the 50 MB limit a file"
+    assert Rejection("大.pdf", "size", "60 MB").line("en", "50 MB") == "大.pdf: 60 MB, over the limit of 50 MB a file"
 
 
 def test_added_and_removed_documents_are_answered_from_at_once(tmp_path):
@@ -77,12 +77,19 @@ def test_added_and_removed_documents_are_answered_from_at_once(tmp_path):
     (uploads / "big.txt").write_text("长" * LIMIT, encoding="utf-8")
     (uploads / "run.sh").write_text("echo", encoding="utf-8")
     image_only_pdf(uploads / "scan.pdf")
-    engine, _ = live.current()
+    engine, before = live.current()
     assert not engine.ask(LAKE_QUESTION).answerable
 
-    steps = []
-    outcome = manager.add([uploads / name for name in ("西湖.txt", "big.txt", "run.sh", "scan.pdf")],
-                          lambda fraction, step: steps.append((fraction, step)))
+    steps, meanwhile = [], []
+
+    def progress(fraction: float, step: str) -> None:
+        steps.append((fraction, step))
+        if step.startswith("embedding"):  # mid-update, the server answers from the index it has
+            current, build = live.current()
+            meanwhile.append((build, current.ask("小明在哪里读书？").citations[0].source))
+
+    outcome = manager.add([uploads / name for name in ("西湖.txt", "big.txt", "run.sh", "scan.pdf")], progress)
+    assert meanwhile and set(meanwhile) == {(before, "tiny.txt")}
     assert outcome.done == ("西湖.txt",) and outcome.error is None
     assert [(r.name, r.kind) for r in outcome.rejected] == [("big.txt", "size"), ("run.sh", "type"), ("scan.pdf", "unread")]
     assert "no text layer" in outcome.rejected[-1].value

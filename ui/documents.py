@@ -56,7 +56,7 @@ LABELS = {
         "loading": "Loading the new index…",
         "name": "unsafe file name ({value}); rename it and upload again",
         "type": "type \"{value}\" is not accepted; upload .txt .md .pdf .docx .html .htm",
-        "size": "{value}, over the {limit} limit a file", "unread": "not indexed: {value}",
+        "size": "{value}, over the limit of {limit} a file", "unread": "not indexed: {value}",
     },
 }
 
