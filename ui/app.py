@@ -269,7 +269,10 @@ def build_app(live: LiveEngine, manager: docs.DocumentManager | None = None) -> 
                          **update_event)
             demo.load(lambda lang_label: (document_table(lang_label), document_choices()), lang, [docs_table, pick],
                       queue=False, api_visibility="private")
-        demo.load(lambda saved: saved if saved in LANGS else "中文", saved_lang, lang, queue=False, api_visibility="private")
+        # Only a saved language other than the default changes the switch: a click made while the page loads
+        # (the Documents tab makes loading longer) is not undone by the load's answer.
+        demo.load(lambda saved: saved if saved in LANGS and saved != "中文" else gr.skip(), saved_lang, lang, queue=False,
+                  api_visibility="private")
         demo.load(header, lang, head, queue=False, api_visibility="private")  # the index may have been rebuilt since
         gr.api(ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="engine")
     check_inputs = demo.validate_inputs
