@@ -60,6 +60,8 @@ def make_pdf(path: Path) -> int:
     whole, cut = pypdfium2.PdfDocument(str(full)), pypdfium2.PdfDocument.new()
     cut.import_pages(whole, list(range(PAGES)))
     cut.save(str(path))
+    cut.close()
+    whole.close()
     full.unlink()
     return len(extract(".pdf", path.read_bytes()).text)
 
