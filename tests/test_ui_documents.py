@@ -65,6 +65,10 @@ def test_each_rejection_is_one_line_naming_the_file_and_the_reason():
         '<li class="rag-rejected">a\\nb.txt: 文件名不安全（control character），请改名后再上传</li>'
         '<li class="rag-rejected">x.exe: 不支持的文件类型“.exe”，只能上传 .txt .md .pdf .docx .html .htm</li></ul>')
     assert Rejection("大.pdf", "size", "60 MB").line("en", "50 MB") == "大.pdf: 60 MB, over the limit of 50 MB a file"
+    assert status(Outcome(("a.pdf", "b.docx"), action="removed"), "en", "50 MB") == \
+        '<ul class="rag-docs-status" role="status"><li class="rag-done">Removed: a.pdf, b.docx</li></ul>'
+    assert status(Outcome(action="nothing"), "zh", "50 MB") == \
+        '<ul class="rag-docs-status" role="status"><li class="rag-done">没有选择文档。</li></ul>'
 
 
 def test_added_and_removed_documents_are_answered_from_at_once(tmp_path):
@@ -109,6 +113,8 @@ def test_added_and_removed_documents_are_answered_from_at_once(tmp_path):
     assert [d.source for d in build.documents] == ["tiny.txt"]
     assert not engine.ask(LAKE_QUESTION).answerable
 
+    outcome = manager.remove(["西湖.txt"])
+    assert outcome.error.startswith("no document '西湖.txt' in ") and outcome.error.endswith("; known: tiny.txt")
     outcome = manager.remove(["tiny.txt"])
     assert outcome.error == "that would remove every document; an index needs at least one, so add another first"
     assert live.current()[1] == build

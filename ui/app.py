@@ -32,7 +32,7 @@ from ui import documents as docs  # noqa: E402
 from ui import render  # noqa: E402
 from ui.api import create_api  # noqa: E402
 from ui.guard import MAX_BODY_BYTES, BodyLimit, LoginGuard, LoginThrottle, RefusePaths  # noqa: E402
-from ui.live import LiveEngine  # noqa: E402
+from ui.live import Build, LiveEngine  # noqa: E402
 
 # Example questions per source document: a button is shown only when its document is indexed, so
 # another folder of documents never offers questions about this article.
@@ -164,7 +164,7 @@ def build_app(live: LiveEngine, manager: docs.DocumentManager | None = None) -> 
     def chat_examples(lang: str) -> list[dict]:
         return [{"text": q} for q in examples_in(lang)]
 
-    def current_build() -> "docs.Build | None":
+    def current_build() -> Build | None:
         try:
             return live.current()[1]
         except rag.RagError:
@@ -191,8 +191,7 @@ def build_app(live: LiveEngine, manager: docs.DocumentManager | None = None) -> 
     def remove_picked(names: list[str] | None, lang_label: str, progress=gr.Progress()):
         lang = LANGS.get(lang_label, "zh")
         if not names:
-            return gr.skip(), f'<ul class="rag-docs-status" role="status"><li>{docs.LABELS[lang]["nothing"]}</li></ul>', \
-                gr.skip(), gr.skip()
+            return gr.skip(), docs.status(docs.Outcome(action="nothing"), lang, ""), gr.skip(), gr.skip()
         outcome = manager.remove(list(names), lambda fraction, step: progress(fraction, desc=docs.step_label(step, lang)))
         return after_update(outcome, lang_label)
 

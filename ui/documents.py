@@ -85,7 +85,7 @@ class Outcome:
     done: tuple[str, ...] = ()
     rejected: tuple[Rejection, ...] = ()
     error: str | None = None
-    action: str = "added"  # or "removed": the LABELS key that says what happened to `done`
+    action: str = "added"  # or "removed", or "nothing" (none chosen): the LABELS key that says what happened
 
 
 def safe_name(client_name: str) -> str:
@@ -228,6 +228,7 @@ def status(outcome: Outcome, lang: str, limit: str) -> str:
     lines = [f'<li class="rag-rejected">{html.escape(r.line(lang, limit))}</li>' for r in outcome.rejected]
     if outcome.error:
         lines.append(f'<li class="rag-rejected">{html.escape(t["failed"].format(error=outcome.error))}</li>')
-    elif outcome.done:
-        lines.append(f'<li class="rag-done">{html.escape(t[outcome.action].format(names="、".join(outcome.done)))}</li>')
+    elif outcome.done or outcome.action == "nothing":
+        names = ("、" if lang == "zh" else ", ").join(outcome.done)
+        lines.append(f'<li class="rag-done">{html.escape(t[outcome.action].format(names=names))}</li>')
     return f'<ul class="rag-docs-status" role="status">{"".join(lines)}</ul>' if lines else ""
