@@ -39,69 +39,22 @@ def cmd_build(args) -> int:
     return 0
 
 
-def _update(args, seeds: Path) -> int:
-    """Bring the index up to date with `seeds` after `add` or `remove`, as it was built (embedder, chunking)."""
-    import rag
-    from rag.chunking import ChunkingConfig
-    from rag.index.store import read_manifest
-
-    index = Path(args.index)
-    try:
-        manifest = read_manifest(index)
-        model, chunking = manifest["embedder"]["name"], ChunkingConfig(**manifest["chunking"])
-    except rag.IndexLoadError:
-        model, chunking = "use-multilingual-v3", ChunkingConfig()
-    _print_report(rag.build(seeds, index, model=model, chunking=chunking,
-                            progress=_say if args.verbose else _say_skipped))
-    return 0
-
-
-def _seeds_of(args) -> Path:
-    """The seeds folder of the index (recorded in its manifest), else --seeds."""
-    from rag.errors import IndexLoadError
-    from rag.index.store import read_manifest, seeds_dir_of
-
-    try:
-        return seeds_dir_of(Path(args.index), read_manifest(Path(args.index)))
-    except IndexLoadError:
-        return Path(args.seeds)
+def _progress(args):
+    return _say if args.verbose else _say_skipped
 
 
 def cmd_add(args) -> int:
-    import shutil
+    from rag.documents import add_documents
 
-    from rag.extract import SUFFIXES
-    from rag.errors import SeedsError
-
-    seeds = _seeds_of(args)
-    files = [Path(f) for f in args.files]
-    for f in files:
-        if not f.is_file():
-            raise SeedsError(f"{str(f)!r} is not a file; give the path of a document to add")
-        if f.suffix.lower() not in SUFFIXES:
-            raise SeedsError(f"{str(f)!r} is not a kind of document rag reads; use {', '.join(SUFFIXES)}")
-    seeds.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        target = seeds / f.name
-        if f.resolve() != target.resolve():
-            shutil.copyfile(f, target)  # a file of the same name is replaced: the index then updates it
-    return _update(args, seeds)
+    _print_report(add_documents(Path(args.index), [Path(f) for f in args.files], Path(args.seeds), _progress(args)))
+    return 0
 
 
 def cmd_remove(args) -> int:
-    from rag.errors import SeedsError
-    from rag.sources import scan_seeds
+    from rag.documents import remove_documents
 
-    seeds = _seeds_of(args)
-    present = dict(scan_seeds(seeds)[0]) if seeds.is_dir() else {}
-    unknown = [name for name in args.names if name not in present]
-    if unknown:
-        raise SeedsError(f"no document {unknown[0]!r} in {str(seeds)!r}; known: {', '.join(sorted(present)) or 'none'}")
-    if not set(present) - set(args.names):
-        raise SeedsError("that would remove every document; an index needs at least one, so add another first")
-    for name in dict.fromkeys(args.names):
-        present[name].unlink()
-    return _update(args, seeds)
+    _print_report(remove_documents(Path(args.index), args.names, Path(args.seeds), _progress(args)))
+    return 0
 
 
 def _engine(args):
@@ -206,7 +159,7 @@ def cmd_serve(args) -> int:
     _engine(args)  # builds or refreshes the index first, saying so
     from ui.app import serve
 
-    serve(host=args.host, port=args.port, index_dir=args.index)
+    serve(host=args.host, port=args.port, index_dir=args.index, read_only=args.read_only, seeds_dir=args.seeds)
     return 0
 
 
@@ -265,6 +218,8 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", parents=[folders], help="start the chat in the browser")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=7860)
+    v.add_argument("--read-only", action="store_true",
+                   help="no Documents tab: documents cannot be uploaded or removed from the browser")
     v.set_defaults(run=cmd_serve)
     return p
 

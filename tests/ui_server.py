@@ -1,7 +1,7 @@
 """Runs the chat server in a subprocess on a free port, for the UI tests.
 
 `ui_url` (module-scoped: one server per test file) serves the committed index; `running_server` serves any
-index folder, with extra environment variables (RAG_UI_AUTH), and gives the process too.
+index folder, with extra environment variables (RAG_UI_AUTH), read-only or not, and gives the process too.
 """
 from __future__ import annotations
 
@@ -38,12 +38,12 @@ def require_chromium() -> str:
 
 
 @contextlib.contextmanager
-def running_server(index_dir: Path, log_dir: Path, env: dict[str, str] | None = None):
-    """(url, process) of a chat server on `index_dir`, stopped on exit."""
+def running_server(index_dir: Path, log_dir: Path, env: dict[str, str] | None = None, read_only: bool = False):
+    """(url, process) of a chat server on `index_dir`, stopped on exit; `read_only` as `rag serve --read-only`."""
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
     environment = {k: v for k, v in os.environ.items() if k != "RAG_UI_AUTH"} | (env or {})
-    code = f"from ui.app import serve; serve(port={port}, index_dir={str(index_dir)!r})"
+    code = f"from ui.app import serve; serve(port={port}, index_dir={str(index_dir)!r}, read_only={read_only})"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

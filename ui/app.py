@@ -2,12 +2,14 @@
 
 Run it with `rag serve` or `python ui/app.py`; it listens on 127.0.0.1:7860 and answers from the index in
 $RAG_INDEX (default: `index` in the repo root), switching to a rebuilt index by itself (ui/live.py). Set
-RAG_UI_AUTH=user:password to require a login (ui/guard.py). Besides the page, the server has a plain JSON
+RAG_UI_AUTH=user:password to require a login (ui/guard.py). Its Documents tab (ui/documents.py) uploads and
+removes documents, unless served read-only. Besides the page, the server has a plain JSON
 API under /api (ui/api.py), and `Client(url).predict(question, api_name="/ask")` returns the answer as JSON
 (see `build_app`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -25,10 +27,12 @@ from starlette.routing import Mount  # noqa: E402
 
 import rag  # noqa: E402
 from rag.answering.questions import MAX_CHARS  # noqa: E402
+from rag.extract import max_file_bytes  # noqa: E402
+from ui import documents as docs  # noqa: E402
 from ui import render  # noqa: E402
 from ui.api import create_api  # noqa: E402
-from ui.guard import BodyLimit, LoginGuard, LoginThrottle  # noqa: E402
-from ui.live import LiveEngine  # noqa: E402
+from ui.guard import MAX_BODY_BYTES, BodyLimit, LoginGuard, LoginThrottle, RefusePaths  # noqa: E402
+from ui.live import Build, LiveEngine  # noqa: E402
 
 # Example questions per source document: a button is shown only when its document is indexed, so
 # another folder of documents never offers questions about this article.
@@ -54,8 +58,12 @@ CSS_PATH = Path(__file__).with_name("style.css")
 JS = Path(__file__).with_name("page.js").read_text(encoding="utf-8")
 
 
-def build_app(live: LiveEngine) -> gr.Blocks:
-    """The chat page, plus Gradio's `/ask` API endpoint (the plain JSON API is in ui/api.py).
+UPLOAD_PATH = "/gradio_api/upload"  # where Gradio's file component sends the files
+
+
+def build_app(live: LiveEngine, manager: docs.DocumentManager | None = None) -> gr.Blocks:
+    """The chat page, plus Gradio's `/ask` API endpoint (the plain JSON API is in ui/api.py); with a `manager`,
+    also the Documents tab, whose events are the page's own (no API name), one update at a time.
 
     `/ask` takes a question and returns `answer.to_json()` (text, answerable, citations with source,
     quote, start, end, score, passages, timings) with the `build_id` and `built_at` of the index that
@@ -128,6 +136,11 @@ def build_app(live: LiveEngine) -> gr.Blocks:
     def relabel(lang_label: str):
         code = LANGS.get(lang_label, "zh")
         t = render.LABELS[code]
+        d = docs.LABELS[code]
+        managing = () if manager is None else (
+            gr.update(label=d["chat_tab"]), gr.update(label=d["tab"]),
+            gr.update(label=d["upload"].format(limit=docs.megabytes(manager.max_bytes))),
+            gr.update(label=d["pick"]), gr.update(value=d["remove"]), document_table(lang_label))
         return (
             header(lang_label),
             gr.update(label=t["question"], placeholder=t["placeholder"]),
@@ -137,6 +150,7 @@ def build_app(live: LiveEngine) -> gr.Blocks:
             gr.update(placeholder=render.welcome(code), examples=chat_examples(code)),
             *[gr.update(value=q) for q in examples_in(code)],  # EXAMPLES has as many per language
             lang_label,
+            *managing,
         )
 
     try:
@@ -150,6 +164,37 @@ def build_app(live: LiveEngine) -> gr.Blocks:
     def chat_examples(lang: str) -> list[dict]:
         return [{"text": q} for q in examples_in(lang)]
 
+    def current_build() -> Build | None:
+        try:
+            return live.current()[1]
+        except rag.RagError:
+            return None
+
+    def document_table(lang_label: str) -> str:
+        return docs.table(current_build(), LANGS.get(lang_label, "zh"))
+
+    def document_choices() -> dict:
+        build = current_build()
+        return gr.update(choices=[d.source for d in build.documents] if build else [], value=[])
+
+    def after_update(outcome: docs.Outcome, lang_label: str):
+        lang = LANGS.get(lang_label, "zh")
+        return (document_table(lang_label), docs.status(outcome, lang, docs.megabytes(manager.max_bytes)),
+                document_choices(), header(lang_label))
+
+    def add_uploads(paths: list[str] | None, lang_label: str, progress=gr.Progress()):
+        lang = LANGS.get(lang_label, "zh")
+        outcome = manager.add([Path(p) for p in paths or []],
+                              lambda fraction, step: progress(fraction, desc=docs.step_label(step, lang)))
+        return None, *after_update(outcome, lang_label)
+
+    def remove_picked(names: list[str] | None, lang_label: str, progress=gr.Progress()):
+        lang = LANGS.get(lang_label, "zh")
+        if not names:
+            return gr.skip(), docs.status(docs.Outcome(action="nothing"), lang, ""), gr.skip(), gr.skip()
+        outcome = manager.remove(list(names), lambda fraction, step: progress(fraction, desc=docs.step_label(step, lang)))
+        return after_update(outcome, lang_label)
+
     t = render.LABELS["zh"]
     with gr.Blocks(title="中文文档问答", analytics_enabled=False) as demo:
         saved_lang = gr.BrowserState("中文", storage_key="rag-chat-language")
@@ -158,28 +203,47 @@ def build_app(live: LiveEngine) -> gr.Blocks:
             head = gr.HTML(header("中文"), elem_classes="rag-head")
             lang = gr.Radio(list(LANGS), value="中文", show_label=False, container=False, scale=0, min_width=220,
                             elem_id="rag-lang")
-        chat = gr.Chatbot(
-            show_label=False,  # the floating label would cover the first line of the chat
-            elem_id="rag-chat",
-            height="60vh",
-            min_height=320,
-            latex_delimiters=[],
-            feedback_options=None,
-            group_consecutive_messages=False,  # a notice after an answer is a reply of its own
-            buttons=[],  # the answers have their own plain-text copy button; Gradio's would copy HTML
-            placeholder=render.welcome("zh"),
-            examples=chat_examples("zh"),
-        )
-        with gr.Row():
-            box = gr.Textbox(label=t["question"], placeholder=t["placeholder"], lines=1, scale=5, min_width=200,
-                             elem_id="rag-question", max_length=MAX_CHARS)
-            send = gr.Button(t["send"], variant="primary", scale=1, min_width=80, elem_id="rag-send")
-        problem = gr.HTML("", elem_id="rag-hint")
-        example_questions = examples_in("zh")
-        examples_label = gr.Markdown(t["examples"], elem_classes="rag-examples-label", visible=bool(example_questions))
-        with gr.Row(elem_classes="rag-examples"):
-            buttons = [gr.Button(q, size="sm", min_width=120) for q in example_questions]
-        clear = gr.Button(t["clear"], size="sm", elem_id="rag-clear")
+        # Read-only, the page is the chat alone, as it was before documents could be managed here.
+        with gr.Tabs() if manager else contextlib.nullcontext():
+            with gr.Tab(docs.LABELS["zh"]["chat_tab"], id="chat", elem_id="rag-chat-tab") if manager else \
+                    contextlib.nullcontext() as chat_tab:
+                chat = gr.Chatbot(
+                    show_label=False,  # the floating label would cover the first line of the chat
+                    elem_id="rag-chat",
+                    height="60vh",
+                    min_height=320,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    group_consecutive_messages=False,  # a notice after an answer is a reply of its own
+                    buttons=[],  # the answers have their own plain-text copy button; Gradio's would copy HTML
+                    placeholder=render.welcome("zh"),
+                    examples=chat_examples("zh"),
+                )
+                with gr.Row():
+                    box = gr.Textbox(label=t["question"], placeholder=t["placeholder"], lines=1, scale=5, min_width=200,
+                                     elem_id="rag-question", max_length=MAX_CHARS)
+                    send = gr.Button(t["send"], variant="primary", scale=1, min_width=80, elem_id="rag-send")
+                problem = gr.HTML("", elem_id="rag-hint")
+                example_questions = examples_in("zh")
+                examples_label = gr.Markdown(t["examples"], elem_classes="rag-examples-label", visible=bool(example_questions))
+                with gr.Row(elem_classes="rag-examples"):
+                    buttons = [gr.Button(q, size="sm", min_width=120) for q in example_questions]
+                clear = gr.Button(t["clear"], size="sm", elem_id="rag-clear")
+            managing = []
+            if manager is not None:
+                d = docs.LABELS["zh"]
+                with gr.Tab(d["tab"], id="documents", elem_id="rag-docs-tab") as docs_tab:
+                    docs_table = gr.HTML(document_table("中文"), elem_id="rag-docs")
+                    # No file_types: Gradio would refuse other files in the browser with a message of its own;
+                    # docs.check_upload gives every refused file its line, whatever the client.
+                    upload = gr.File(label=d["upload"].format(limit=docs.megabytes(manager.max_bytes)),
+                                     file_count="multiple", type="filepath", elem_id="rag-upload")
+                    docs_status = gr.HTML("", elem_id="rag-docs-status")
+                    with gr.Row():
+                        pick = gr.Dropdown(choices=[], value=[], multiselect=True, label=d["pick"], scale=4,
+                                           elem_id="rag-remove-pick")
+                        remove = gr.Button(d["remove"], variant="stop", scale=1, min_width=120, elem_id="rag-remove")
+                managing = [chat_tab, docs_tab, upload, pick, remove, docs_table]
 
         take_event = dict(fn=take, outputs=[box, problem, chat], queue=False, trigger_mode="multiple",
                           api_visibility="private")
@@ -193,9 +257,21 @@ def build_app(live: LiveEngine) -> gr.Blocks:
         chat.example_select(take_example, [turns, lang],
                             [box, problem, chat], queue=False, api_visibility="private").then(**answer_event)
         clear.click(clear_turns, turns, [chat, box, problem], queue=False, api_visibility="private")
-        lang.change(relabel, lang, [head, box, send, clear, examples_label, chat, *buttons, saved_lang],
+        lang.change(relabel, lang, [head, box, send, clear, examples_label, chat, *buttons, saved_lang, *managing],
                     queue=False, api_visibility="private")
-        demo.load(lambda saved: saved if saved in LANGS else "中文", saved_lang, lang, queue=False, api_visibility="private")
+        if manager is not None:
+            # One update at a time, in its own queue: questions go on being answered from the current index.
+            update_event = dict(concurrency_limit=1, concurrency_id="documents", api_visibility="private")
+            upload.upload(add_uploads, [upload, lang], [upload, docs_table, docs_status, pick, head],
+                          show_progress_on=docs_status, **update_event)
+            remove.click(remove_picked, [pick, lang], [docs_table, docs_status, pick, head], show_progress_on=docs_status,
+                         **update_event)
+            demo.load(lambda lang_label: (document_table(lang_label), document_choices()), lang, [docs_table, pick],
+                      queue=False, api_visibility="private")
+        # Only a saved language other than the default changes the switch: a click made while the page loads
+        # (the Documents tab makes loading longer) is not undone by the load's answer.
+        demo.load(lambda saved: saved if saved in LANGS and saved != "中文" else gr.skip(), saved_lang, lang, queue=False,
+                  api_visibility="private")
         demo.load(header, lang, head, queue=False, api_visibility="private")  # the index may have been rebuilt since
         gr.api(ask, api_name="ask", concurrency_limit=CONCURRENCY, concurrency_id="engine")
     check_inputs = demo.validate_inputs
@@ -213,11 +289,14 @@ def build_app(live: LiveEngine) -> gr.Blocks:
     return demo
 
 
-def create_server(live: LiveEngine, auth: tuple[str, str] | None = None) -> FastAPI:
-    """The whole server: the JSON API at /api, the chat at /, behind the body cap and the login (ui/guard.py)."""
+def create_server(live: LiveEngine, auth: tuple[str, str] | None = None,
+                  manager: docs.DocumentManager | None = None) -> FastAPI:
+    """The whole server: the JSON API at /api, the chat at /, behind the body cap and the login (ui/guard.py).
+    Without a `manager` (read-only) file uploads are refused outright; with one, an upload request may carry
+    UPLOAD_REQUEST_FILES files at the size limit (each is checked again by the manager)."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     server.mount("/api", create_api(live))
-    demo = build_app(live)
+    demo = build_app(live, manager)
     gr.mount_gradio_app(server, demo, "/", auth=auth, css_paths=CSS_PATH, js=JS, ssr_mode=False,
                         footer_links=[], run_history=False)
     gradio_app = next(r.app for r in server.routes if isinstance(r, Mount) and r.path == "")
@@ -228,8 +307,11 @@ def create_server(live: LiveEngine, auth: tuple[str, str] | None = None) -> Fast
         return token is not None and token in gradio_app.tokens
 
     server.add_middleware(PageNoscript)
+    if manager is None:
+        server.add_middleware(RefusePaths, paths={UPLOAD_PATH}, message="this server is read-only: documents cannot be uploaded")
     server.add_middleware(LoginGuard, credentials=auth, is_logged_in=is_logged_in, throttle=LoginThrottle())
-    server.add_middleware(BodyLimit)  # added last, so it runs first
+    uploads = {} if manager is None else {UPLOAD_PATH: manager.max_bytes * docs.UPLOAD_REQUEST_FILES + MAX_BODY_BYTES}
+    server.add_middleware(BodyLimit, larger=uploads)  # added last, so it runs first
     return server
 
 
@@ -267,13 +349,17 @@ class PageNoscript:
         await self.app(scope, receive, collect)
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str = "index") -> None:
-    """What `rag serve` runs: serve the chat and the API on the index in `index_dir`, following its rebuilds."""
+def serve(host: str = "127.0.0.1", port: int = 7860, index_dir: str = "index", read_only: bool = False,
+          seeds_dir: str = "seeds") -> None:
+    """What `rag serve` runs: serve the chat and the API on the index in `index_dir`, following its rebuilds.
+    Unless `read_only`, the Documents tab adds to and removes from the seeds folder the index was built from
+    (`seeds_dir` when the index does not say), with RAG_MAX_FILE_MB as the size limit of a file."""
     live = LiveEngine(index_dir)
     if live.error:
         print(f"warning: {live.error}; answering 503 until it loads", file=sys.stderr)
-    print(f"* Running on http://{host}:{port}", file=sys.stderr)
-    uvicorn.run(create_server(live, _auth()), host=host, port=port, log_level="warning")
+    manager = None if read_only else docs.DocumentManager(live, Path(seeds_dir), max_file_bytes())
+    print(f"* Running on http://{host}:{port}" + (" (read-only)" if read_only else ""), file=sys.stderr)
+    uvicorn.run(create_server(live, _auth(), manager), host=host, port=port, log_level="warning")
 
 
 def _auth() -> tuple[str, str] | None:

@@ -1,4 +1,5 @@
-"""What stands in front of every route of the server: a body size cap, the login check and a login throttle.
+"""What stands in front of every route of the server: a body size cap, the login check and a login throttle,
+and, read-only, the refusal of uploads.
 
 Plain ASGI middleware, so it also guards Gradio's own routes. Gradio checks the login only on some of its
 routes (`/gradio_api/cancel`, `/heartbeat`, `/startup-events`, `/run-history/…` are open), so with a login
@@ -37,22 +38,23 @@ async def send_json(send, status: int, body: dict, headers: dict[str, str] | Non
 
 
 class BodyLimit:
-    """413 for a request body over `max_bytes`: at once from Content-Length; a body sent without one (chunked)
-    is read here first, up to the limit, and handed on whole."""
+    """413 for a request body over `max_bytes` (or, on a path of `larger`, over its own limit): at once from
+    Content-Length; a body sent without one (chunked) is read here first, up to the limit, and handed on whole."""
 
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.larger = app, max_bytes, larger or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.larger.get(scope["path"], self.max_bytes)
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 return await send_json(send, 400, {"error": f"bad Content-Length {declared.decode(errors='replace')!r}"})
-            if int(declared) > self.max_bytes:
-                return await send_json(send, 413, self._message(int(declared)))
+            if int(declared) > limit:
+                return await send_json(send, 413, self._message(int(declared), limit))
             return await self.app(scope, receive, send)
         if b"chunked" not in headers.get(b"transfer-encoding", b""):
             return await self.app(scope, receive, send)
@@ -63,8 +65,8 @@ class BodyLimit:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                return await send_json(send, 413, self._message(len(body), "at least "))
+            if len(body) > limit:
+                return await send_json(send, 413, self._message(len(body), limit, "at least "))
         replayed = False
 
         async def replay():
@@ -76,8 +78,21 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    def _message(self, size: int, prefix: str = "") -> dict:
-        return {"error": f"request body of {prefix}{size:,} bytes is larger than the {self.max_bytes:,} allowed"}
+    @staticmethod
+    def _message(size: int, limit: int, prefix: str = "") -> dict:
+        return {"error": f"request body of {prefix}{size:,} bytes is larger than the {limit:,} allowed"}
+
+
+class RefusePaths:
+    """403 with `message` for the `paths` a server does not offer (file uploads, when it is read-only)."""
+
+    def __init__(self, app, paths: set[str], message: str):
+        self.app, self.paths, self.message = app, paths, message
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] in self.paths:
+            return await send_json(send, 403, {"error": self.message})
+        await self.app(scope, receive, send)
 
 
 class LoginThrottle:

@@ -5,27 +5,41 @@ complete new index into place, manifest last), it loads the new index (reusing t
 swaps it in with one assignment. A request takes `current()` once, so an answer in flight finishes on the
 engine it started with. A new index that fails to load leaves the old engine serving, and the failure is
 kept in `error`. Each index is named by a build id (the first 12 hex digits of its manifest's sha256) and
-its build time, which every answer carries.
+its build time, which every answer carries, and what it holds per document (for the Documents tab).
 """
 from __future__ import annotations
 
 import hashlib
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import rag
 from rag.embedding import load_embedder
-from rag.index.store import MANIFEST, read_index
+from rag.index.store import MANIFEST, StoredIndex, read_index, seeds_dir_of
 
 POLL_S = 0.5
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """One source file as the index holds it; `skipped` is the reason when it could not be read."""
+
+    source: str
+    characters: int = 0
+    pages: int | None = None  # PDF only
+    sentences: int = 0
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
 class Build:
     id: str
     built_at: str
+    seeds: Path | None = None  # the folder it was built from
+    documents: tuple[IndexedDocument, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict:
         return {"build_id": self.id, "built_at": self.built_at}
@@ -44,6 +58,7 @@ class LiveEngine:
         self._seen: bytes | None = None  # the manifest last tried, loaded or not
         self._embedders: dict[str, object] = {}
         self._poll_s = poll_s
+        self._loading = threading.Lock()  # the watcher and an update that just finished may both look
         self.refresh()
         threading.Thread(target=self._watch, name="index-watcher", daemon=True).start()
 
@@ -56,6 +71,10 @@ class LiveEngine:
 
     def refresh(self) -> None:
         """Load the index if its manifest changed since the last look."""
+        with self._loading:
+            self._refresh()
+
+    def _refresh(self) -> None:
         try:
             manifest = (self.index_dir / MANIFEST).read_bytes()
         except OSError:
@@ -75,7 +94,8 @@ class LiveEngine:
         except rag.RagError as e:
             self.error = str(e)
             return
-        build = Build(hashlib.sha256(manifest).hexdigest()[:12], stored.manifest["built_at"])
+        build = Build(hashlib.sha256(manifest).hexdigest()[:12], stored.manifest["built_at"],
+                      seeds_dir_of(self.index_dir, stored.manifest), _documents(stored))
         self._current, self.error = (engine, build), None
 
     def _watch(self) -> None:
@@ -85,3 +105,17 @@ class LiveEngine:
                 self.refresh()
             except Exception as e:  # the watcher must outlive any one bad index
                 self.error = f"reading {self.index_dir} failed: {type(e).__name__}: {e}"
+
+
+def _documents(stored: StoredIndex) -> tuple[IndexedDocument, ...]:
+    sentences = Counter(s.source for s in stored.sentences)
+    out = []
+    for row in stored.manifest["sources"]:
+        source = row["source"]
+        if "skipped" in row:
+            out.append(IndexedDocument(source, skipped=row["skipped"]))
+            continue
+        pages = stored.pages.get(source)
+        out.append(IndexedDocument(source, len(stored.documents[source]), None if pages is None else len(pages),
+                                   sentences[source]))
+    return tuple(out)

@@ -1,0 +1,72 @@
+"""Adding and removing documents: what `rag add`, `rag remove` and the chat's Documents tab (ui/documents.py) do.
+
+Both change the seeds folder the index was built from (recorded in its manifest) and then bring the index up
+to date with it as it was built (embedder, chunking), file by file (rag.index.build): only the added files are
+read and embedded, and the new index is swapped in whole, so a failed update leaves the old one.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from rag.errors import IndexLoadError, SeedsError
+from rag.extract import SUFFIXES
+
+
+def seeds_of(index: Path, fallback: Path) -> Path:
+    """The seeds folder of the index (recorded in its manifest), else `fallback`."""
+    from rag.index.store import read_manifest, seeds_dir_of
+
+    try:
+        return seeds_dir_of(index, read_manifest(index))
+    except IndexLoadError:
+        return fallback
+
+
+def update(index: Path, seeds: Path, progress: Callable[[str], None] = lambda message: None):
+    """Bring the index up to date with `seeds`, as it was built (embedder, chunking); returns the BuildReport."""
+    import rag
+    from rag.chunking import ChunkingConfig
+    from rag.index.store import read_manifest
+
+    try:
+        manifest = read_manifest(index)
+        model, chunking = manifest["embedder"]["name"], ChunkingConfig(**manifest["chunking"])
+    except IndexLoadError:
+        model, chunking = "use-multilingual-v3", ChunkingConfig()
+    return rag.build(seeds, index, model=model, chunking=chunking, progress=progress)
+
+
+def add_documents(index: Path, files: list[Path], fallback_seeds: Path,
+                  progress: Callable[[str], None] = lambda message: None):
+    """Copy `files` into the seeds folder (a file of the same name is replaced) and update the index."""
+    seeds = seeds_of(index, fallback_seeds)
+    for f in files:
+        if not f.is_file():
+            raise SeedsError(f"{str(f)!r} is not a file; give the path of a document to add")
+        if f.suffix.lower() not in SUFFIXES:
+            raise SeedsError(f"{str(f)!r} is not a kind of document rag reads; use {', '.join(SUFFIXES)}")
+    seeds.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        target = seeds / f.name
+        if f.resolve() != target.resolve():
+            shutil.copyfile(f, target)  # a file of the same name is replaced: the index then updates it
+    return update(index, seeds, progress)
+
+
+def remove_documents(index: Path, names: list[str], fallback_seeds: Path,
+                     progress: Callable[[str], None] = lambda message: None):
+    """Delete the documents named (as in the index) from the seeds folder and update the index."""
+    from rag.sources import scan_seeds
+
+    seeds = seeds_of(index, fallback_seeds)
+    present = dict(scan_seeds(seeds)[0]) if seeds.is_dir() else {}
+    unknown = [name for name in names if name not in present]
+    if unknown:
+        raise SeedsError(f"no document {unknown[0]!r} in {str(seeds)!r}; known: {', '.join(sorted(present)) or 'none'}")
+    if not set(present) - set(names):
+        raise SeedsError("that would remove every document; an index needs at least one, so add another first")
+    for name in dict.fromkeys(names):
+        present[name].unlink()
+    return update(index, seeds, progress)
