@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from rag.embedding import DEFAULT_MODEL
+
 DEFAULT_SEEDS = "seeds"
 DEFAULT_INDEX = "index"
 
@@ -178,7 +180,7 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", parents=[folders], help="bring the index up to date with the seeds folder (only changed "
                                                         "files are read again); the old index stays until the new one is complete")
-    b.add_argument("--model", default="use-multilingual-v3",
+    b.add_argument("--model", default=DEFAULT_MODEL,
                    help="embedding model: use-multilingual-v3 (built in, default) or a sentence-transformers folder or cached name")
     b.add_argument("--chunk-sentences", type=int, default=5, help="sentences per chunk (default 5)")
     b.add_argument("--chunk-overlap", type=int, default=1, help="sentences shared by neighbouring chunks (default 1)")

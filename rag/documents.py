@@ -28,13 +28,14 @@ def update(index: Path, seeds: Path, progress: Callable[[str], None] = lambda me
     """Bring the index up to date with `seeds`, as it was built (embedder, chunking); returns the BuildReport."""
     import rag
     from rag.chunking import ChunkingConfig
+    from rag.embedding import DEFAULT_MODEL
     from rag.index.store import read_manifest
 
     try:
         manifest = read_manifest(index)
         model, chunking = manifest["embedder"]["name"], ChunkingConfig(**manifest["chunking"])
     except IndexLoadError:
-        model, chunking = "use-multilingual-v3", ChunkingConfig()
+        model, chunking = DEFAULT_MODEL, ChunkingConfig()
     return rag.build(seeds, index, model=model, chunking=chunking, progress=progress)
 
 
