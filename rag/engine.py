@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
-from rag.answering.features import (CANDIDATE_FEATURES, QuestionView, candidate_features, corpus_facts,
-                                    question_features, question_view)
+from rag.answering.features import (CANDIDATE_FEATURES, QuestionView, candidate_features, question_features,
+                                    question_view)
 from rag.answering.followup import standalone_question
 from rag.answering.model import AnswerModel, read_model
 from rag.answering.questions import Question, check_question, read_question
@@ -28,7 +28,6 @@ from rag.answering.span import answer_span
 from rag.embedding import Embedder, load_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
-from rag.retrieval.bm25 import BM25
 from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
 from rag.retrieval.query import Query, make_query
 from rag.tokens import squash, to_simplified, tokenize
@@ -77,14 +76,11 @@ class Engine:
         self._given_model = model
         self._sentences = stored.sentences
         self._chunks = stored.chunks
-        # Sentences are short: a term said twice in one is barely more relevant, so term frequency saturates fast.
-        self._sentence_bm25 = BM25(stored.sentence_tokens, k1=0.5)
-        self._chunk_bm25 = BM25([[t for i in c.sentence_ids for t in stored.sentence_tokens[i]] for c in stored.chunks])
-        self._corpus = corpus_facts(stored.sentences, stored.documents)
-        documents: dict[int, list[str]] = {}
-        for i, tokens in enumerate(stored.sentence_tokens):
-            documents.setdefault(int(self._corpus.document[i]), []).extend(tokens)
-        self._document_bm25 = BM25([documents[d] for d in range(len(documents))])
+        # Made at build time (rag/index/store.py): loading reads them instead of computing them.
+        self._sentence_bm25 = stored.sentence_bm25
+        self._chunk_bm25 = stored.chunk_bm25
+        self._document_bm25 = stored.document_bm25
+        self._corpus = stored.corpus
         self._quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
         self._chunk_of = np.zeros(len(stored.sentences), dtype=np.int64)  # the first chunk holding each sentence
         for c in reversed(range(len(stored.chunks))):

@@ -19,7 +19,8 @@ from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.errors import IndexLoadError
-from rag.index.store import FORMAT_VERSION, new_build_folder, read_index, read_manifest, swap_in, write_index
+from rag.index.store import (FORMAT_VERSION, check_files, new_build_folder, read_index, read_manifest, stale_sources,
+                             swap_in, write_index)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
 from rag.retrieval.glossary import build_glossary, dictionary_words
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
@@ -64,6 +65,10 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     split and embedded, so the time goes with what changed. The result is the same as a full build."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    if not full and (report := _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)):
+        for s in report.skipped:
+            progress(f"skipped {quote_name(s.source)}: {s.reason}")
+        return replace(report, seconds=time.perf_counter() - started)
     stored = {} if full else _stored_records(index_dir, embedder.name if embedder else model, chunking)
     items, skipped = _read(seeds_dir, stored)
     for s in skipped:
@@ -119,9 +124,9 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     folder = new_build_folder(index_dir)
     try:
         write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
-                                       | ({} if d.pages is None else {"pages": list(d.pages)})
-                                       | {"words": r.words} for d, r in zip(documents, records)],
-                    sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary)
+                                       | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents],
+                    sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary,
+                    {r.document.source: r.words for r in records}, progress)
         swap_in(folder, index_dir)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -157,6 +162,24 @@ def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
     return _Records(doc, sentences, tokens, make_chunks(doc.text, sentences, 0, chunking), sorted(words - STOPWORDS))
 
 
+def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig) -> BuildReport | None:
+    """The report of a build that has nothing to do: the index is intact and was built from these very seeds
+    with these settings. None otherwise."""
+    try:
+        manifest = read_manifest(index_dir)
+        if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
+                or manifest["seeds"] != os.path.relpath(seeds_dir.resolve(), index_dir.resolve())
+                or not seeds_dir.is_dir() or stale_sources(index_dir, manifest)):
+            return None
+        check_files(index_dir, manifest)
+    except (IndexLoadError, KeyError, TypeError, OSError):
+        return None
+    skipped = tuple(Skipped(d["source"], d["skipped"], d["sha256"]) for d in manifest["sources"] if "skipped" in d)
+    counts = manifest.get("counts", {})
+    return BuildReport(str(index_dir), len(manifest["sources"]) - len(skipped), skipped, counts.get("sentences", 0),
+                       counts.get("chunks", 0), 0, 0, 0.0, 0)
+
+
 def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig) -> dict[str, _Kept]:
     """Source -> its records in the index at `index_dir`; empty when there is none that a build can reuse
     (missing, damaged, another format, embedder or chunking)."""
@@ -168,6 +191,7 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
     except (IndexLoadError, KeyError, TypeError):
         return {}
     chunk_vectors = stored.chunk_vectors.reconstruct_n(0, stored.chunk_vectors.ntotal)
+    terms, words = stored.read_terms(), stored.read_words()
     sentence_ranges, chunk_ranges = _ranges(stored.sentences), _ranges(stored.chunks)
     kept = {}
     for row in manifest["sources"]:
@@ -179,8 +203,8 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
         c, d = chunk_ranges.get(source, (0, 0))
         doc = Document(source, stored.documents[source], row["encoding"], row["sha256"], stored.pages.get(source))
         chunks = [replace(x, sentence_ids=tuple(i - a for i in x.sentence_ids)) for x in stored.chunks[c:d]]
-        kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], stored.sentence_tokens[a:b], chunks,
-                                                     list(stored.words[source]), stored.sentence_vectors[a:b],
+        kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], terms[a:b], chunks,
+                                                     list(words[source]), stored.sentence_vectors[a:b],
                                                      chunk_vectors[c:d]))
     return kept
 

@@ -1,4 +1,10 @@
-"""Okapi BM25 over pre-tokenised texts, with an inverted index so a query touches only its terms' postings."""
+"""Okapi BM25 over pre-tokenised texts, as an inverted index in CSR arrays (term row -> document ids and term
+frequencies), so a query touches only its terms' postings and an index is saved and loaded as plain .npy files.
+
+Several tables share one vocabulary (the index's terms, sorted): sentences, chunks and documents are made of the
+same terms. A query's terms are summed in sorted order, so that its float32 scores do not depend on Python's
+hash seed.
+"""
 from __future__ import annotations
 
 import math
@@ -6,28 +12,63 @@ from collections import Counter
 
 import numpy as np
 
+SENTENCE_K1 = 0.5  # sentences are short: a term said twice in one is barely more relevant, so tf saturates fast
+ARRAYS = ("indptr", "ids", "tfs", "lengths")
+
+
+def vocabulary_of(documents: list[list[str]]) -> list[str]:
+    return sorted({t for terms in documents for t in terms})
+
 
 class BM25:
-    def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.75):
+    def __init__(self, vocabulary: dict[str, int], indptr: np.ndarray, ids: np.ndarray, tfs: np.ndarray,
+                 lengths: np.ndarray, k1: float = 1.2, b: float = 0.75):
+        """`indptr[t]:indptr[t + 1]` are the postings of term row t in `ids` (increasing) and `tfs`;
+        `lengths` the number of terms of each document."""
         self.k1, self.b = k1, b
-        self.size = len(documents)
-        lengths = np.array([len(d) for d in documents], dtype=np.float32)
-        self._norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()), 1.0))
-        postings: dict[str, tuple[list[int], list[int]]] = {}
+        self.size = len(lengths)
+        self._vocabulary = vocabulary
+        self._indptr, self._ids, self._tfs, self._lengths = indptr, ids, tfs, lengths
+        self._norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()) if len(lengths) else 0.0, 1.0))
+
+    @classmethod
+    def from_documents(cls, documents: list[list[str]], vocabulary: dict[str, int] | None = None,
+                       k1: float = 1.2, b: float = 0.75) -> "BM25":
+        if vocabulary is None:
+            vocabulary = {t: i for i, t in enumerate(vocabulary_of(documents))}
+        rows: list[int] = []
+        ids: list[int] = []
+        tfs: list[int] = []
         for i, terms in enumerate(documents):
             for term, tf in Counter(terms).items():
-                ids, tfs = postings.setdefault(term, ([], []))
+                rows.append(vocabulary[term])
                 ids.append(i)
                 tfs.append(tf)
-        self._postings = {t: (np.array(ids), np.array(tfs, dtype=np.float32)) for t, (ids, tfs) in postings.items()}
+        order = np.argsort(np.array(rows, dtype=np.int64), kind="stable")  # stable: ids stay increasing per term
+        indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(np.array(rows, dtype=np.int64), minlength=len(vocabulary)), out=indptr[1:])
+        lengths = np.array([len(d) for d in documents], dtype=np.float32)
+        return cls(vocabulary, indptr, np.array(ids, dtype=np.int32)[order], np.array(tfs, dtype=np.float32)[order],
+                   lengths, k1, b)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What `__init__` needs besides the vocabulary and k1, b: saved by the index as .npy files."""
+        return {"indptr": self._indptr, "ids": self._ids, "tfs": self._tfs, "lengths": self._lengths}
+
+    def _posting(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        row = self._vocabulary.get(term)
+        if row is None:
+            return None
+        a, b = int(self._indptr[row]), int(self._indptr[row + 1])
+        return None if a == b else (self._ids[a:b], self._tfs[a:b])
 
     def document_frequency(self, term: str) -> int:
-        posting = self._postings.get(term)
+        posting = self._posting(term)
         return 0 if posting is None else len(posting[0])
 
     def postings(self, term: str) -> np.ndarray | None:
         """Ids of the documents holding `term`, or None."""
-        posting = self._postings.get(term)
+        posting = self._posting(term)
         return None if posting is None else posting[0]
 
     def idf(self, term: str) -> float:
@@ -38,8 +79,8 @@ class BM25:
     def scores(self, terms: list[str]) -> np.ndarray:
         """One score per document; repeated query terms count once."""
         out = np.zeros(self.size, dtype=np.float32)
-        for term in set(terms):
-            posting = self._postings.get(term)
+        for term in sorted(set(terms)):
+            posting = self._posting(term)
             if posting is None:
                 continue
             ids, tfs = posting
