@@ -25,7 +25,7 @@ from rag.answering.followup import standalone_question
 from rag.answering.model import AnswerModel, read_model
 from rag.answering.questions import Question, check_question, read_question
 from rag.answering.span import answer_span
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import Embedder, open_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
 from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
@@ -94,7 +94,7 @@ class Engine:
     @classmethod
     def load(cls, index_dir: str | Path = "index", check_seeds: bool = True) -> "Engine":
         stored = read_index(index_dir, check_seeds=check_seeds)
-        return cls(stored, load_embedder(stored.manifest["embedder"]["name"]))
+        return cls(stored, open_embedder(stored.manifest["embedder"]["name"]))
 
     @property
     def info(self) -> IndexInfo:
