@@ -11,6 +11,7 @@ import pytest
 import rag
 from rag.chunking import ChunkingConfig
 from rag.index.store import read_index, remove_leftovers
+from rag.retrieval.dense import VectorSearch
 
 from conftest import REPO, TINY
 
@@ -35,16 +36,20 @@ def test_manifest_records_what_was_built(tiny_index):
     assert rows[0]["text"] == "小明在北京大学读书。" and (rows[0]["start"], rows[0]["end"]) == (0, 10)
 
 
-def test_faiss_search_equals_brute_force():
+def test_vector_search_equals_brute_force():
     stored = read_index(REPO / "index")
-    vectors = stored.chunk_vectors.reconstruct_n(0, stored.chunk_vectors.ntotal)
+    vectors = np.array(stored.chunk_vectors)
+    search = VectorSearch(stored.chunk_vectors)
     rng = np.random.default_rng(0)
     for query in rng.normal(size=(5, vectors.shape[1])).astype(np.float32):
         query /= np.linalg.norm(query)
-        sims, ids = stored.chunk_vectors.search(query[None, :], 10)
+        sims, ids = search.search(query, 10)
         brute = vectors @ query
-        assert list(ids[0]) == list(np.argsort(-brute)[:10])
-        assert np.allclose(sims[0], np.sort(brute)[::-1][:10], atol=1e-5)
+        assert list(ids) == list(np.argsort(-brute)[:10])
+        assert np.allclose(sims, np.sort(brute)[::-1][:10], atol=1e-5)
+        allowed = np.arange(len(vectors)) % 3 == 0
+        assert list(search.best(query, 4, allowed)) == [i for i in np.argsort(-brute) if allowed[i]][:4]
+        assert np.allclose(search.scores(query, np.array([3, 1])), brute[[3, 1]], atol=1e-6)
 
 
 @pytest.mark.parametrize("damage, message", [

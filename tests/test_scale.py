@@ -80,7 +80,7 @@ class ReferenceEngine:
         self.quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
         self.vectors = np.array(stored.sentence_vectors)
         self.chunk_index = faiss.IndexFlatIP(self.vectors.shape[1])
-        self.chunk_index.add(stored.chunk_vectors.reconstruct_n(0, stored.chunk_vectors.ntotal))
+        self.chunk_index.add(np.array(stored.chunk_vectors))
 
     def analyse(self, q, exclude_source=None):
         bm25 = self.sentence_bm25

@@ -190,7 +190,6 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
         stored = read_index(index_dir, check_seeds=False)
     except (IndexLoadError, KeyError, TypeError):
         return {}
-    chunk_vectors = stored.chunk_vectors.reconstruct_n(0, stored.chunk_vectors.ntotal)
     terms, words = stored.read_terms(), stored.read_words()
     sentence_ranges, chunk_ranges = _ranges(stored.sentences), _ranges(stored.chunks)
     kept = {}
@@ -205,7 +204,7 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
         chunks = [replace(x, sentence_ids=tuple(i - a for i in x.sentence_ids)) for x in stored.chunks[c:d]]
         kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], terms[a:b], chunks,
                                                      list(words[source]), stored.sentence_vectors[a:b],
-                                                     chunk_vectors[c:d]))
+                                                     stored.chunk_vectors[c:d]))
     return kept
 
 

@@ -37,7 +37,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 import orjson
 
@@ -72,7 +71,7 @@ class StoredIndex:
     pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
     sentences: list[Sentence]
     chunks: list[Chunk]
-    chunk_vectors: faiss.Index
+    chunk_vectors: np.ndarray  # memory-mapped
     sentence_vectors: np.ndarray  # memory-mapped
     glossary: dict[str, list[str]]
     sentence_bm25: BM25
@@ -92,12 +91,6 @@ class StoredIndex:
 def _write_jsonl(path: Path, rows) -> None:
     # orjson: UTF-8 JSON like json.dumps(ensure_ascii=False) without the spaces, several times faster both ways.
     path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
-
-
-def _flat_index(vectors: np.ndarray) -> faiss.Index:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
 
 
 def bm25_tables(sentence_tokens: list[list[str]], chunks: list[Chunk], sentences: list[Sentence]
@@ -376,7 +369,7 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
         chunks = [Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
                   for r in _read_jsonl(index_dir / "chunks.jsonl")]
         sentence_vectors = _vectors(index_dir / "sentences.npy", len(sentences), dimension)
-        chunk_vectors = _flat_index(_vectors(index_dir / "chunks.npy", len(chunks), dimension))
+        chunk_vectors = _vectors(index_dir / "chunks.npy", len(chunks), dimension)
         glossary = json.loads((index_dir / "glossary.json").read_text(encoding="utf-8"))
         tables = _bm25_tables(index_dir)
         corpus = _facts(index_dir)
