@@ -161,3 +161,22 @@ def test_analyse_gives_what_the_format_3_engine_gave_on_real_articles(cmrc_slice
         assert np.allclose(got.raw_bm25, raw_bm25, atol=1e-5), text
         assert got.findable == pytest.approx(findable, abs=1e-9), text
         assert np.array_equal(got.chunk_order[:5], chunk_order[:5]), text
+
+
+def test_a_build_in_worker_processes_equals_one_in_this_process(tmp_path, monkeypatch):
+    """Large builds read and embed in two spawned processes; the index is the same as one made here."""
+    from rag.index import build as build_module
+    from rag.index.store import HASHED_FILES
+
+    articles = json.loads(CMRC.read_text(encoding="utf-8"))["data"][:6]
+    files = {train.seed_name(a): train.layout(a)[0] for a in articles}
+    (tmp_path / "here").mkdir()
+    (tmp_path / "workers").mkdir()
+    here = build_index(tmp_path / "here", files)
+    monkeypatch.setattr(build_module, "PARALLEL_CHARS", 0)
+    monkeypatch.setattr(build_module, "WORKERS", 2)
+    workers = build_index(tmp_path / "workers", files)
+    for name in HASHED_FILES:
+        assert (here / name).read_bytes() == (workers / name).read_bytes(), name
+    for name in ("sentences.npy", "chunks.npy"):
+        assert np.allclose(np.load(here / name), np.load(workers / name), atol=1e-5)

@@ -107,10 +107,50 @@ def bm25_tables(sentence_tokens: list[list[str]], chunks: list[Chunk], sentences
     return vocabulary, {name: BM25.from_documents(texts[name], rows, k1=BM25_K1[name]) for name in BM25_TABLES}
 
 
+# Facts that number documents or sentences: a document's own facts count from 0, the index's from its place.
+NUMBERING_FACTS = {"document": "documents", "first": "sentences", "last": "sentences", "heading_of": "sentences"}
+
+
+def document_facts(corpus: Corpus, a: int, b: int) -> Corpus:
+    """The facts of sentences a:b (one document's) as that document alone would have them."""
+    values = {}
+    for field in FACT_FIELDS:
+        value = getattr(corpus, field)[a:b]
+        kind = NUMBERING_FACTS.get(field)
+        if kind == "documents":
+            value = value - (value[0] if len(value) else 0)
+        elif kind == "sentences":
+            value = np.where(value >= 0, value - a, value)
+        values[field] = list(value) if field in TEXT_FACTS else np.array(value)
+    return Corpus(**values)
+
+
+def join_facts(parts: list[Corpus]) -> Corpus:
+    """The facts of an index made of documents whose facts are `parts`, in order (one per document with
+    sentences): what `corpus_facts` computes over all of them at once."""
+    values = {}
+    sentence_offsets = np.cumsum([0] + [len(p.document) for p in parts])
+    for field in FACT_FIELDS:
+        kind = NUMBERING_FACTS.get(field)
+        if field in TEXT_FACTS:
+            values[field] = [x for p in parts for x in getattr(p, field)]
+            continue
+        arrays = []
+        for n, part in enumerate(parts):
+            value = getattr(part, field)
+            if kind == "documents":
+                value = value + n
+            elif kind == "sentences":
+                value = np.where(value >= 0, value + sentence_offsets[n], value)
+            arrays.append(value)
+        values[field] = np.concatenate(arrays) if arrays else np.zeros(0, getattr(corpus_facts([], {}), field).dtype)
+    return Corpus(**values)
+
+
 def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: list[Sentence],
                 sentence_tokens: list[list[str]], chunks: list[Chunk], chunk_vectors: np.ndarray,
                 sentence_vectors: np.ndarray, glossary: dict[str, list[str]], words: dict[str, list[str]],
-                progress=lambda message: None) -> None:
+                facts: Corpus, progress=lambda message: None) -> None:
     """Write a complete index into an empty `folder`; the manifest goes last and lists every file's hash.
     `documents`: rows of documents.jsonl, in index order."""
     _write_jsonl(folder / "documents.jsonl", documents)
@@ -134,8 +174,6 @@ def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: 
     for name, table in tables.items():
         for part, array in table.arrays().items():
             np.save(folder / f"bm25.{name}.{part}.npy", array, allow_pickle=False)
-    progress("sentence facts")
-    facts = corpus_facts(sentences, {d["source"]: d["text"] for d in documents})
     for field in FACT_FIELDS:
         value = getattr(facts, field)
         if field in TEXT_FACTS:
