@@ -97,14 +97,13 @@ def bm25_tables(sentence_tokens: list[list[str]], chunks: list[Chunk], sentences
                 ) -> tuple[list[str], dict[str, BM25]]:
     """The vocabulary and the three BM25 tables: over sentences, chunks (their sentences' terms) and documents."""
     vocabulary = vocabulary_of(sentence_tokens)
-    rows = {t: i for i, t in enumerate(vocabulary)}
-    documents: dict[str, list[str]] = {}
-    for s, tokens in zip(sentences, sentence_tokens):
-        documents.setdefault(s.source, []).extend(tokens)
-    texts = {"sentences": sentence_tokens,
-             "chunks": [[t for i in c.sentence_ids for t in sentence_tokens[i]] for c in chunks],
-             "documents": list(documents.values())}
-    return vocabulary, {name: BM25.from_documents(texts[name], rows, k1=BM25_K1[name]) for name in BM25_TABLES}
+    sentence_table = BM25.from_documents(sentence_tokens, {t: i for i, t in enumerate(vocabulary)}, k1=BM25_K1["sentences"])
+    documents: dict[str, list[int]] = {}
+    for i, s in enumerate(sentences):
+        documents.setdefault(s.source, []).append(i)
+    return vocabulary, {"sentences": sentence_table,
+                        "chunks": sentence_table.grouped([list(c.sentence_ids) for c in chunks], k1=BM25_K1["chunks"]),
+                        "documents": sentence_table.grouped(list(documents.values()), k1=BM25_K1["documents"])}
 
 
 # Facts that number documents or sentences: a document's own facts count from 0, the index's from its place.

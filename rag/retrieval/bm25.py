@@ -51,6 +51,25 @@ class BM25:
         return cls(vocabulary, indptr, np.array(ids, dtype=np.int32)[order], np.array(tfs, dtype=np.float32)[order],
                    lengths, k1, b)
 
+    def grouped(self, groups: list[list[int]], k1: float = 1.2, b: float = 0.75) -> "BM25":
+        """The table over texts each made of a group of this table's documents (a chunk of sentences, a document
+        of sentences): what `from_documents` gives for their concatenated terms, summed from the postings."""
+        terms = np.repeat(np.arange(len(self._indptr) - 1), np.diff(self._indptr))
+        by_document = np.argsort(self._ids, kind="stable")
+        starts = np.searchsorted(self._ids[by_document], np.arange(self.size + 1))
+        members = np.array([d for g in groups for d in g], dtype=np.int64)
+        group_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        counts = starts[members + 1] - starts[members]
+        entries = by_document[np.repeat(starts[members] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
+        keys = terms[entries] * len(groups) + np.repeat(group_of, counts)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        tfs = np.bincount(inverse, weights=self._tfs[entries]).astype(np.float32)
+        rows, ids = np.divmod(unique, len(groups))
+        indptr = np.zeros(len(self._indptr), dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(indptr) - 1), out=indptr[1:])
+        lengths = np.bincount(group_of, weights=self._lengths[members], minlength=len(groups)).astype(np.float32)
+        return BM25(self._vocabulary, indptr, ids.astype(np.int32), tfs, lengths, k1, b)
+
     def arrays(self) -> dict[str, np.ndarray]:
         """What `__init__` needs besides the vocabulary and k1, b: saved by the index as .npy files."""
         return {"indptr": self._indptr, "ids": self._ids, "tfs": self._tfs, "lengths": self._lengths}
