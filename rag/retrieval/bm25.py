@@ -8,7 +8,6 @@ hash seed.
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
 
@@ -36,20 +35,14 @@ class BM25:
                        k1: float = 1.2, b: float = 0.75) -> "BM25":
         if vocabulary is None:
             vocabulary = {t: i for i, t in enumerate(vocabulary_of(documents))}
-        rows: list[int] = []
-        ids: list[int] = []
-        tfs: list[int] = []
-        for i, terms in enumerate(documents):
-            for term, tf in Counter(terms).items():
-                rows.append(vocabulary[term])
-                ids.append(i)
-                tfs.append(tf)
-        order = np.argsort(np.array(rows, dtype=np.int64), kind="stable")  # stable: ids stay increasing per term
+        lengths = np.array([len(d) for d in documents], dtype=np.int64)
+        rows = np.fromiter((vocabulary[t] for d in documents for t in d), dtype=np.int64, count=int(lengths.sum()))
+        # one key per (term, document): sorted, they are the postings in term order, ids increasing
+        keys, tfs = np.unique(rows * len(documents) + np.repeat(np.arange(len(documents)), lengths), return_counts=True)
+        terms, ids = np.divmod(keys, max(len(documents), 1))
         indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(np.array(rows, dtype=np.int64), minlength=len(vocabulary)), out=indptr[1:])
-        lengths = np.array([len(d) for d in documents], dtype=np.float32)
-        return cls(vocabulary, indptr, np.array(ids, dtype=np.int32)[order], np.array(tfs, dtype=np.float32)[order],
-                   lengths, k1, b)
+        np.cumsum(np.bincount(terms, minlength=len(vocabulary)), out=indptr[1:])
+        return cls(vocabulary, indptr, ids.astype(np.int32), tfs.astype(np.float32), lengths.astype(np.float32), k1, b)
 
     def grouped(self, groups: list[list[int]], k1: float = 1.2, b: float = 0.75) -> "BM25":
         """The table over texts each made of a group of this table's documents (a chunk of sentences, a document
