@@ -19,16 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.compose import answer_text, refusal_text
-from rag.answering.features import (CANDIDATE_FEATURES, QuestionView, candidate_features, corpus_facts,
-                                    question_features, question_view)
+from rag.answering.features import (CANDIDATE_FEATURES, QuestionView, candidate_features, question_features,
+                                    question_view)
 from rag.answering.followup import standalone_question
 from rag.answering.model import AnswerModel, read_model
 from rag.answering.questions import Question, check_question, read_question
 from rag.answering.span import answer_span
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import Embedder, open_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
-from rag.retrieval.bm25 import BM25
+from rag.retrieval.dense import VectorSearch
 from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
 from rag.retrieval.query import Query, make_query
 from rag.tokens import squash, to_simplified, tokenize
@@ -77,14 +77,14 @@ class Engine:
         self._given_model = model
         self._sentences = stored.sentences
         self._chunks = stored.chunks
-        # Sentences are short: a term said twice in one is barely more relevant, so term frequency saturates fast.
-        self._sentence_bm25 = BM25(stored.sentence_tokens, k1=0.5)
-        self._chunk_bm25 = BM25([[t for i in c.sentence_ids for t in stored.sentence_tokens[i]] for c in stored.chunks])
-        self._corpus = corpus_facts(stored.sentences, stored.documents)
-        documents: dict[int, list[str]] = {}
-        for i, tokens in enumerate(stored.sentence_tokens):
-            documents.setdefault(int(self._corpus.document[i]), []).extend(tokens)
-        self._document_bm25 = BM25([documents[d] for d in range(len(documents))])
+        # Made at build time (rag/index/store.py): loading reads them instead of computing them.
+        self._sentence_bm25 = stored.sentence_bm25
+        self._chunk_bm25 = stored.chunk_bm25
+        self._document_bm25 = stored.document_bm25
+        self._corpus = stored.corpus
+        self._sentence_search = VectorSearch(stored.sentence_vectors)
+        self._chunk_search = VectorSearch(stored.chunk_vectors)
+        self._chunk_first = np.array([c.sentence_ids[0] for c in stored.chunks], dtype=np.int64)
         self._quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
         self._chunk_of = np.zeros(len(stored.sentences), dtype=np.int64)  # the first chunk holding each sentence
         for c in reversed(range(len(stored.chunks))):
@@ -98,7 +98,7 @@ class Engine:
     @classmethod
     def load(cls, index_dir: str | Path = "index", check_seeds: bool = True) -> "Engine":
         stored = read_index(index_dir, check_seeds=check_seeds)
-        return cls(stored, load_embedder(stored.manifest["embedder"]["name"]))
+        return cls(stored, open_embedder(stored.manifest["embedder"]["name"]))
 
     @property
     def info(self) -> IndexInfo:
@@ -169,43 +169,45 @@ class Engine:
         document_scores = self._document_bm25.scores(terms)
         t2 = time.perf_counter()
         vector = self._embedder.embed_query(to_simplified(q.search_text))
-        cosine = self._stored.sentence_vectors @ vector
         n = len(self._chunks)
         chunk_dense = np.full(n, -np.inf, dtype=np.float32)
-        sims, ids = self._stored.chunk_vectors.search(vector[None, :].astype(np.float32), min(n, CHUNK_DENSE_DEPTH))
-        chunk_dense[ids[0]] = sims[0]
-        t3 = time.perf_counter()
+        sims, ids = self._chunk_search.search(vector, CHUNK_DENSE_DEPTH)
+        chunk_dense[ids] = sims
         allowed = self._quotable
         excluded = None if exclude_source is None else self._document_number(exclude_source)
         if excluded is not None:
             left_out = self._corpus.document == excluded
             allowed = allowed & ~left_out
             lexical = np.where(left_out, 0.0, lexical)
-            cosine = np.where(left_out, -1.0, cosine)
             document_scores = document_scores.copy()
             document_scores[excluded] = 0.0
-            chunk_left_out = left_out[[c.sentence_ids[0] for c in self._chunks]]
+            chunk_left_out = left_out[self._chunk_first]
             chunk_lexical = np.where(chunk_left_out, 0.0, chunk_lexical)
             chunk_dense = np.where(chunk_left_out, -np.inf, chunk_dense)
+        # Only the best sentences by cosine are searched for; the candidates' own cosines are then computed
+        # from their rows: no question reads every sentence's score.
+        by_dense = self._sentence_search.best(vector, DENSE_CANDIDATES, allowed)
+        t3 = time.perf_counter()
         fused = reciprocal_rank_fusion(ranks(chunk_lexical, chunk_lexical > 0), ranks(chunk_dense, np.isfinite(chunk_dense)))
         chunk_order = np.argsort(-fused, kind="stable")
-        candidates = self._candidates(lexical, cosine, chunk_order, allowed)
+        candidates = self._candidates(lexical, by_dense, chunk_order, allowed)
+        cosine = self._sentence_search.scores(vector, candidates)
         view = question_view(q, query, squash(q.search_text))
         concept_documents = self._concept_documents(query, excluded)
-        features = candidate_features(self._corpus, view, query, candidates, lexical[candidates], cosine[candidates],
+        features = candidate_features(self._corpus, view, query, candidates, lexical[candidates], cosine,
                                       document_scores, self._document_cover(query, concept_documents, candidates))
         total = sum(c.weight for c in query.concepts)
         findable = sum(c.weight for c, d in zip(query.concepts, concept_documents) if len(d)) / total if total else 0.0
         return Analysis(q, query, view, candidates, features, lexical[candidates].astype(np.float64), findable,
                         chunk_order, (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
 
-    def _candidates(self, lexical: np.ndarray, cosine: np.ndarray, chunk_order: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    def _candidates(self, lexical: np.ndarray, by_dense: np.ndarray, chunk_order: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         ids: dict[int, None] = {}
         lexical = np.where(allowed, lexical, 0.0)
         by_lexical = _top(lexical, LEXICAL_CANDIDATES)
         by_lexical = by_lexical[lexical[by_lexical] > 0]
         ids.update(dict.fromkeys(int(i) for i in by_lexical))
-        ids.update(dict.fromkeys(int(i) for i in _top(np.where(allowed, cosine, -np.inf), DENSE_CANDIDATES)))
+        ids.update(dict.fromkeys(int(i) for i in by_dense))
         for c in chunk_order[:CHUNK_CANDIDATES]:
             ids.update(dict.fromkeys(self._chunks[int(c)].sentence_ids))
         first, last = self._corpus.first, self._corpus.last
@@ -243,7 +245,11 @@ class Engine:
                 best.setdefault(c, score)
         ordered = sorted(best, key=lambda c: -best[c])
         seen = set(ordered)
-        ordered += [int(c) for c in analysis.chunk_order if int(c) not in seen]
+        for c in analysis.chunk_order:  # only as far as k: the order holds every chunk of the index
+            if len(ordered) >= k:
+                break
+            if int(c) not in seen:
+                ordered.append(int(c))
         top = max(best.values()) if best else 0.0
         scores = {c: float(np.exp(best[c] - top)) if c in best else 0.0 for c in ordered[:k]}
         return [self._passage(c, scores[c]) for c in ordered[:k]]

@@ -11,6 +11,7 @@ import pytest
 import rag
 from rag.chunking import ChunkingConfig
 from rag.index.store import read_index, remove_leftovers
+from rag.retrieval.dense import VectorSearch
 
 from conftest import REPO, TINY
 
@@ -23,7 +24,7 @@ def copy_index(tiny_index, tmp_path):
 
 def test_manifest_records_what_was_built(tiny_index):
     manifest = json.loads((tiny_index / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert manifest["embedder"] == {"name": "use-multilingual-v3", "dimension": 512}
     assert manifest["chunking"] == {"sentences": 5, "overlap": 1, "max_chars": 400}
     assert manifest["counts"] == {"documents": 1, "sentences": 3, "chunks": 1}
@@ -35,20 +36,28 @@ def test_manifest_records_what_was_built(tiny_index):
     assert rows[0]["text"] == "小明在北京大学读书。" and (rows[0]["start"], rows[0]["end"]) == (0, 10)
 
 
-def test_faiss_search_equals_brute_force():
+def test_vector_search_equals_brute_force():
     stored = read_index(REPO / "index")
-    vectors = stored.chunk_vectors.reconstruct_n(0, stored.chunk_vectors.ntotal)
+    vectors = np.array(stored.chunk_vectors)
+    search = VectorSearch(stored.chunk_vectors)
     rng = np.random.default_rng(0)
     for query in rng.normal(size=(5, vectors.shape[1])).astype(np.float32):
         query /= np.linalg.norm(query)
-        sims, ids = stored.chunk_vectors.search(query[None, :], 10)
+        sims, ids = search.search(query, 10)
         brute = vectors @ query
-        assert list(ids[0]) == list(np.argsort(-brute)[:10])
-        assert np.allclose(sims[0], np.sort(brute)[::-1][:10], atol=1e-5)
+        assert list(ids) == list(np.argsort(-brute)[:10])
+        assert np.allclose(sims, np.sort(brute)[::-1][:10], atol=1e-5)
+        allowed = np.arange(len(vectors)) % 3 == 0
+        assert list(search.best(query, 4, allowed)) == [i for i in np.argsort(-brute) if allowed[i]][:4]
+        assert np.allclose(search.scores(query, np.array([3, 1])), brute[[3, 1]], atol=1e-6)
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "chunks.faiss").unlink(), r"index file .*chunks.faiss is missing; run `rag build`"),
+    (lambda d: (d / "chunks.npy").unlink(), r"index file .*chunks.npy is missing; run `rag build`"),
+    (lambda d: (d / "sentences.npy").write_bytes((d / "sentences.npy").read_bytes()[:-4]),
+     r"sentences.npy is damaged \(its size differs from the manifest\); run `rag build`"),
+    (lambda d: (d / "bm25.sentences.tfs.npy").write_bytes((d / "bm25.sentences.tfs.npy").read_bytes()[:-1] + b"\x01"),
+     r"bm25.sentences.tfs.npy is damaged \(its sha256 differs from the manifest\); run `rag build`"),
     (lambda d: (d / "chunks.jsonl").write_text("garbage\n"), r"chunks.jsonl is damaged .*; run `rag build`"),
     (lambda d: (d / "manifest.json").write_text("{"), r"manifest.json is not valid JSON .*; run `rag build`"),
     (lambda d: shutil.rmtree(d), r"no index at .*; run `rag build`"),
@@ -65,7 +74,7 @@ def test_other_format_version_is_refused(tiny_index, tmp_path):
     manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
     manifest["format_version"] = 99
     (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 3; run `rag build`"):
+    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 4; run `rag build`"):
         rag.load(index)
 
 
@@ -176,7 +185,8 @@ def test_a_swap_killed_at_any_step_leaves_a_complete_index_and_the_next_build_cl
     old, new = tiny_index, REPO / "index"
     (tmp_path / "seeds").mkdir()
     index, not_removed = tmp_path / "index", []
-    for kill_at in range(1, 20):
+    files = len(list(old.iterdir()))
+    for kill_at in range(1, files + 5):
         shutil.rmtree(index, ignore_errors=True)
         shutil.copytree(old, index)
         child = subprocess.run([sys.executable, "-c", KILL_AT_STEP, str(index), str(new), str(kill_at)],
@@ -194,7 +204,7 @@ def test_a_swap_killed_at_any_step_leaves_a_complete_index_and_the_next_build_cl
     else:
         pytest.fail("the swap never finished")
     assert not_removed == []
-    assert kill_at == 1 + 1 + 7 + 1  # killed at the exchange, at each of the 7 files of the old copy and its folder
+    assert kill_at == 1 + 1 + files + 1  # killed at the exchange, at each file of the old copy and its folder
 
 
 def test_leftovers_of_live_builds_are_kept(tmp_path):

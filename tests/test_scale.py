@@ -1,0 +1,182 @@
+"""What the large-corpus work may not change: `Engine.analyse` (candidates, their features and scores) must be what
+it was when every table was rebuilt at load from the stored terms and every question scored all sentences.
+
+The reference below is that older engine, kept small: BM25 from Python postings, sentence facts computed from the
+texts, a cosine for every sentence, FAISS flat over chunks. It runs on a slice of CMRC 2018 (real Wikipedia
+articles) with the same stored records and vectors as the engine under test.
+"""
+import json
+import math
+import sys
+from collections import Counter
+
+import faiss
+import numpy as np
+import pytest
+
+import rag
+from rag.answering.features import candidate_features, corpus_facts, question_view
+from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
+from rag.retrieval.query import make_query
+from rag.tokens import squash, to_simplified, tokenize
+
+from conftest import REPO, build_index
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import train  # noqa: E402
+
+CMRC = REPO.parent / "shared" / "qa" / "cmrc2018_trial.json"
+ARTICLES = 20
+
+
+class ReferenceBM25:
+    def __init__(self, documents, k1=1.2, b=0.75):
+        self.k1, self.b, self.size = k1, b, len(documents)
+        lengths = np.array([len(d) for d in documents], dtype=np.float32)
+        self.norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()), 1.0))
+        postings = {}
+        for i, terms in enumerate(documents):
+            for term, tf in Counter(terms).items():
+                postings.setdefault(term, ([], []))
+                postings[term][0].append(i)
+                postings[term][1].append(tf)
+        self.postings = {t: (np.array(ids), np.array(tfs, dtype=np.float32)) for t, (ids, tfs) in postings.items()}
+
+    def df(self, term):
+        return len(self.postings[term][0]) if term in self.postings else 0
+
+    def idf(self, term):
+        return math.log(1 + (self.size - self.df(term) + 0.5) / (self.df(term) + 0.5))
+
+    def scores(self, terms):
+        out = np.zeros(self.size, dtype=np.float32)
+        for term in sorted(set(terms)):
+            if term in self.postings:
+                ids, tfs = self.postings[term]
+                out[ids] += self.idf(term) * tfs * (self.k1 + 1) / (tfs + self.norm[ids])
+        return out
+
+
+def top(values, k):
+    if len(values) <= k:
+        return np.argsort(-values, kind="stable")
+    part = np.argpartition(-values, k)[:k]
+    return part[np.argsort(-values[part], kind="stable")]
+
+
+class ReferenceEngine:
+    """Engine.analyse as it was in index format 3, over the records of a built index."""
+
+    def __init__(self, stored, embedder):
+        terms = stored.read_terms()
+        self.stored, self.embedder = stored, embedder
+        self.sentence_bm25 = ReferenceBM25(terms, k1=0.5)
+        self.chunk_bm25 = ReferenceBM25([[t for i in c.sentence_ids for t in terms[i]] for c in stored.chunks])
+        self.corpus = corpus_facts(stored.sentences, stored.documents)
+        documents = {}
+        for i, tokens in enumerate(terms):
+            documents.setdefault(int(self.corpus.document[i]), []).extend(tokens)
+        self.document_bm25 = ReferenceBM25([documents[d] for d in range(len(documents))])
+        self.quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
+        self.vectors = np.array(stored.sentence_vectors)
+        self.chunk_index = faiss.IndexFlatIP(self.vectors.shape[1])
+        self.chunk_index.add(np.array(stored.chunk_vectors))
+
+    def analyse(self, q, exclude_source=None):
+        bm25 = self.sentence_bm25
+        query = make_query(tokenize(q.search_text), bm25.idf, lambda t: bm25.df(t) > 0, self.stored.glossary,
+                           q.about_document, tokenize)
+        terms = list(query.terms)
+        lexical, chunk_lexical = bm25.scores(terms), self.chunk_bm25.scores(terms)
+        document_scores = self.document_bm25.scores(terms)
+        vector = self.embedder.embed_query(to_simplified(q.search_text))
+        cosine = self.vectors @ vector
+        chunks = self.stored.chunks
+        chunk_dense = np.full(len(chunks), -np.inf, dtype=np.float32)
+        sims, ids = self.chunk_index.search(vector[None, :].astype(np.float32), min(len(chunks), 100))
+        chunk_dense[ids[0]] = sims[0]
+        allowed, excluded = self.quotable, None
+        if exclude_source is not None:
+            excluded = list(self.stored.documents).index(exclude_source)
+            left_out = self.corpus.document == excluded
+            allowed = allowed & ~left_out
+            lexical, cosine = np.where(left_out, 0.0, lexical), np.where(left_out, -1.0, cosine)
+            document_scores = document_scores.copy()
+            document_scores[excluded] = 0.0
+            chunk_left_out = left_out[[c.sentence_ids[0] for c in chunks]]
+            chunk_lexical = np.where(chunk_left_out, 0.0, chunk_lexical)
+            chunk_dense = np.where(chunk_left_out, -np.inf, chunk_dense)
+        fused = reciprocal_rank_fusion(ranks(chunk_lexical, chunk_lexical > 0), ranks(chunk_dense, np.isfinite(chunk_dense)))
+        chunk_order = np.argsort(-fused, kind="stable")
+        ids = {}
+        masked = np.where(allowed, lexical, 0.0)
+        by_lexical = top(masked, 30)
+        by_lexical = by_lexical[masked[by_lexical] > 0]
+        ids.update(dict.fromkeys(int(i) for i in by_lexical))
+        ids.update(dict.fromkeys(int(i) for i in top(np.where(allowed, cosine, -np.inf), 30)))
+        for c in chunk_order[:5]:
+            ids.update(dict.fromkeys(chunks[int(c)].sentence_ids))
+        for i in by_lexical[:10]:
+            ids.update(dict.fromkeys(j for j in (int(i) - 1, int(i) + 1) if self.corpus.first[i] <= j <= self.corpus.last[i]))
+        candidates = np.array(sorted(ids), dtype=np.int64)
+        candidates = candidates[allowed[candidates]]
+        concept_documents = []
+        for concept in query.concepts:
+            postings = [bm25.postings[a][0] for a in concept.alternatives if a in bm25.postings]
+            found = np.unique(self.corpus.document[np.concatenate(postings)]) if postings else np.zeros(0, np.int64)
+            concept_documents.append(found[found != excluded] if excluded is not None else found)
+        total = sum(c.weight for c in query.concepts)
+        cover = np.zeros(len(candidates))
+        for concept, holding in zip(query.concepts, concept_documents):
+            cover += concept.weight * np.isin(self.corpus.document[candidates], holding)
+        cover = cover / total if total else cover
+        view = question_view(q, query, squash(q.search_text))
+        features = candidate_features(self.corpus, view, query, candidates, lexical[candidates], cosine[candidates],
+                                      document_scores, cover)
+        findable = sum(c.weight for c, d in zip(query.concepts, concept_documents) if len(d)) / total if total else 0.0
+        return query, candidates, features, lexical[candidates].astype(np.float64), findable, chunk_order
+
+
+@pytest.fixture(scope="module")
+def cmrc_slice(tmp_path_factory):
+    articles = json.loads(CMRC.read_text(encoding="utf-8"))["data"][:ARTICLES]
+    index = build_index(tmp_path_factory.mktemp("cmrc-slice"), {train.seed_name(a): train.layout(a)[0] for a in articles})
+    return articles, rag.load(index)
+
+
+def test_analyse_gives_what_the_format_3_engine_gave_on_real_articles(cmrc_slice):
+    articles, engine = cmrc_slice
+    reference = ReferenceEngine(engine._stored, engine._embedder)
+    asked = [(q["question"], None) for a in articles for p in a["paragraphs"] for q in p["qas"]]
+    asked += [(q, train.seed_name(a)) for a in articles[:5] for q in [a["paragraphs"][0]["qas"][0]["question"]]]
+    asked += [("a", None), ("What is the population?", None), ("2009年发生了什么？", None)]
+    assert len(asked) > 80
+    for text, left_out in asked:
+        q = engine._read(text)
+        got = engine.analyse(q, exclude_source=left_out)
+        query, candidates, features, raw_bm25, findable, chunk_order = reference.analyse(q, exclude_source=left_out)
+        assert got.query == query, text
+        assert np.array_equal(got.candidates, candidates), text
+        assert np.allclose(got.features, features, atol=1e-5), text
+        assert np.allclose(got.raw_bm25, raw_bm25, atol=1e-5), text
+        assert got.findable == pytest.approx(findable, abs=1e-9), text
+        assert np.array_equal(got.chunk_order[:5], chunk_order[:5]), text
+
+
+def test_a_build_in_worker_processes_equals_one_in_this_process(tmp_path, monkeypatch):
+    """Large builds read and embed in two spawned processes; the index is the same as one made here."""
+    from rag.index import build as build_module
+    from rag.index.store import HASHED_FILES
+
+    articles = json.loads(CMRC.read_text(encoding="utf-8"))["data"][:6]
+    files = {train.seed_name(a): train.layout(a)[0] for a in articles}
+    (tmp_path / "here").mkdir()
+    (tmp_path / "workers").mkdir()
+    here = build_index(tmp_path / "here", files)
+    monkeypatch.setattr(build_module, "PARALLEL_CHARS", 0)
+    monkeypatch.setattr(build_module, "WORKERS", 2)
+    workers = build_index(tmp_path / "workers", files)
+    for name in HASHED_FILES:
+        assert (here / name).read_bytes() == (workers / name).read_bytes(), name
+    for name in ("sentences.npy", "chunks.npy"):
+        assert np.allclose(np.load(here / name), np.load(workers / name), atol=1e-5)
