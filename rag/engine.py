@@ -83,7 +83,7 @@ class Engine:
         self._document_bm25 = stored.document_bm25
         self._corpus = stored.corpus
         self._sentence_search = VectorSearch(stored.sentence_vectors)
-        self._chunk_search = VectorSearch(stored.chunk_vectors)
+        self._chunk_search = VectorSearch(index=stored.chunk_index)
         self._chunk_first = np.array([c.sentence_ids[0] for c in stored.chunks], dtype=np.int64)
         self._quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
         self._chunk_of = np.zeros(len(stored.sentences), dtype=np.int64)  # the first chunk holding each sentence

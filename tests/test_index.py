@@ -40,20 +40,22 @@ def test_vector_search_equals_brute_force():
     stored = read_index(REPO / "index")
     vectors = np.array(stored.chunk_vectors)
     search = VectorSearch(stored.chunk_vectors)
+    in_faiss = VectorSearch(index=stored.chunk_index)  # how the engine searches the chunks
     rng = np.random.default_rng(0)
     for query in rng.normal(size=(5, vectors.shape[1])).astype(np.float32):
         query /= np.linalg.norm(query)
-        sims, ids = search.search(query, 10)
         brute = vectors @ query
-        assert list(ids) == list(np.argsort(-brute)[:10])
-        assert np.allclose(sims, np.sort(brute)[::-1][:10], atol=1e-5)
+        for way in (search, in_faiss):
+            sims, ids = way.search(query, 10)
+            assert list(ids) == list(np.argsort(-brute)[:10])
+            assert np.allclose(sims, np.sort(brute)[::-1][:10], atol=1e-5)
         allowed = np.arange(len(vectors)) % 3 == 0
         assert list(search.best(query, 4, allowed)) == [i for i in np.argsort(-brute) if allowed[i]][:4]
         assert np.allclose(search.scores(query, np.array([3, 1])), brute[[3, 1]], atol=1e-6)
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "chunks.npy").unlink(), r"index file .*chunks.npy is missing; run `rag build`"),
+    (lambda d: (d / "chunks.faiss").unlink(), r"index file .*chunks.faiss is missing; run `rag build`"),
     (lambda d: (d / "sentences.npy").write_bytes((d / "sentences.npy").read_bytes()[:-4]),
      r"sentences.npy is damaged \(its size differs from the manifest\); run `rag build`"),
     (lambda d: (d / "bm25.sentences.tfs.npy").write_bytes((d / "bm25.sentences.tfs.npy").read_bytes()[:-1] + b"\x01"),

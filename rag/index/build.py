@@ -288,6 +288,7 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
         return {}
     terms, words = stored.read_terms(), stored.read_words()
     sentence_ranges, chunk_ranges = _ranges(stored.sentences), _ranges(stored.chunks)
+    chunk_vectors = stored.chunk_vectors  # copied out of the FAISS index once
     kept = {}
     for row in manifest["sources"]:
         source = row["source"]
@@ -300,7 +301,7 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
         chunks = [replace(x, sentence_ids=tuple(i - a for i in x.sentence_ids)) for x in stored.chunks[c:d]]
         kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], terms[a:b], chunks,
                                                      list(words[source]), stored.sentence_vectors[a:b],
-                                                     stored.chunk_vectors[c:d], document_facts(stored.corpus, a, b)))
+                                                     chunk_vectors[c:d], document_facts(stored.corpus, a, b)))
     return kept
 
 

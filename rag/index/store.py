@@ -1,8 +1,9 @@
-"""The on-disk index: a JSON manifest, JSONL records and .npy arrays, written atomically and checked on load.
+"""The on-disk index: a JSON manifest, JSONL records, .npy arrays and a FAISS index, written atomically and checked
+on load.
 
 Layout of an index folder (FORMAT_VERSION 4). Everything a question needs is saved at build time, so that
 loading is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use
-(their Traditional->Simplified text included) and the vectors, memory-mapped.
+(their Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
     manifest.json        format version, embedder, chunking, sources with sha256, library versions, build time,
                          and the sha256 of every other file here
     documents.jsonl      one line per source: source, encoding, sha256, text (decoded as on disk, or extracted
@@ -13,7 +14,7 @@ loading is reading files, not computing: the BM25 tables, the per-sentence facts
     words.jsonl          one line per source: its CC-CEDICT words (read by `rag build` only, for the glossary)
     glossary.json        English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
     sentences.npy        float32 (sentences, dimension) unit embeddings, row i = sentence i
-    chunks.npy           float32 (chunks, dimension), row i = chunk i
+    chunks.faiss         FAISS flat inner-product index of the chunk embeddings, row i = chunk i
     bm25.terms.json      the vocabulary, sorted: term row t is the t-th term
     bm25.TABLE.PART.npy  TABLE sentences / chunks / documents; PART indptr (postings of term t are
                          indptr[t]:indptr[t+1]), ids (document ids), tfs (term frequencies), lengths (terms
@@ -37,6 +38,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 import orjson
 
@@ -48,7 +50,7 @@ from rag.sources import quote_name, scan_seeds, sha256_bytes
 
 FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
-VECTOR_FILES = ("sentences.npy", "chunks.npy")
+VECTOR_FILES = ("sentences.npy", "chunks.faiss")
 BM25_TABLES = ("sentences", "chunks", "documents")
 BM25_K1 = {"sentences": SENTENCE_K1, "chunks": 1.2, "documents": 1.2}
 FACT_FIELDS = tuple(f.name for f in dataclasses.fields(Corpus))
@@ -71,13 +73,18 @@ class StoredIndex:
     pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
     sentences: list[Sentence]
     chunks: list[Chunk]
-    chunk_vectors: np.ndarray  # memory-mapped
+    chunk_index: faiss.IndexFlatIP
     sentence_vectors: np.ndarray  # memory-mapped
     glossary: dict[str, list[str]]
     sentence_bm25: BM25
     chunk_bm25: BM25
     document_bm25: BM25
     corpus: Corpus
+
+    @property
+    def chunk_vectors(self) -> np.ndarray:
+        """The chunks' embeddings, copied out of their FAISS index (for builds that keep them)."""
+        return self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal)
 
     def read_terms(self) -> list[list[str]]:
         """Each sentence's search terms."""
@@ -166,7 +173,9 @@ def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: 
     ))
     (folder / "glossary.json").write_text(json.dumps(glossary, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
     np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
-    np.save(folder / "chunks.npy", np.ascontiguousarray(chunk_vectors, dtype=np.float32), allow_pickle=False)
+    chunk_index = faiss.IndexFlatIP(sentence_vectors.shape[1])
+    chunk_index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
+    faiss.write_index(chunk_index, str(folder / "chunks.faiss"))
     progress("BM25 tables")
     vocabulary, tables = bm25_tables(sentence_tokens, chunks, sentences)
     (folder / "bm25.terms.json").write_bytes(orjson.dumps(vocabulary))
@@ -368,6 +377,14 @@ def _vectors(path: Path, rows: int, dimension: int) -> np.ndarray:
     return vectors
 
 
+def _flat_index(path: Path, rows: int, dimension: int) -> faiss.IndexFlatIP:
+    index = faiss.read_index(str(path))
+    if not isinstance(index, faiss.IndexFlatIP) or (index.ntotal, index.d) != (rows, dimension):
+        raise ValueError(f"{path.name} holds a {type(index).__name__} of {index.ntotal} x {index.d}, "
+                         f"not a flat inner-product index of {rows} x {dimension}")
+    return index
+
+
 def _facts(index_dir: Path) -> Corpus:
     values = {}
     for field in FACT_FIELDS:
@@ -406,7 +423,7 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
         chunks = [Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
                   for r in _read_jsonl(index_dir / "chunks.jsonl")]
         sentence_vectors = _vectors(index_dir / "sentences.npy", len(sentences), dimension)
-        chunk_vectors = _vectors(index_dir / "chunks.npy", len(chunks), dimension)
+        chunk_index = _flat_index(index_dir / "chunks.faiss", len(chunks), dimension)
         glossary = json.loads((index_dir / "glossary.json").read_text(encoding="utf-8"))
         tables = _bm25_tables(index_dir)
         corpus = _facts(index_dir)
@@ -415,5 +432,5 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     if tables["sentences"].size != len(sentences) or tables["chunks"].size != len(chunks) \
             or len(corpus.document) != len(sentences):
         raise IndexLoadError(f"index at {str(index_dir)!r} has tables that do not match its records; {REBUILD}")
-    return StoredIndex(index_dir, manifest, documents, pages, sentences, chunks, chunk_vectors, sentence_vectors,
+    return StoredIndex(index_dir, manifest, documents, pages, sentences, chunks, chunk_index, sentence_vectors,
                        glossary, tables["sentences"], tables["chunks"], tables["documents"], corpus)

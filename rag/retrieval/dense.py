@@ -1,9 +1,9 @@
-"""Nearest vectors by inner product (cosine, as the vectors have unit length) over a memory-mapped matrix.
+"""Nearest vectors by inner product (cosine, as the vectors have unit length).
 
-Exact search runs FAISS's flat kernels straight over the memory-mapped .npy (`faiss.knn`: nothing is copied
-into an index, and the rows are paged in by the OS). FAISS runs on one OpenMP thread: on a busy 2-core
+The chunks are searched in their FAISS index (rag/index/store.py). The sentences, more numerous, are a
+memory-mapped .npy that FAISS's flat kernels search in place (`faiss.knn`: nothing is copied into an index,
+and the rows are paged in by the OS). FAISS runs on one OpenMP thread: on a busy 2-core
 machine its threads waited for each other, and a search of 33,000 sentences took 24 ms instead of 3.
-An index with an approximate (HNSW) graph searches that instead; see rag/index/store.py for when one is made.
 """
 from __future__ import annotations
 
@@ -14,23 +14,22 @@ faiss.omp_set_num_threads(1)
 
 
 class VectorSearch:
-    def __init__(self, vectors: np.ndarray, graph: faiss.Index | None = None):
-        """`vectors`: (n, dimension) float32 rows; `graph`: an approximate index over the same rows, or None."""
+    def __init__(self, vectors: np.ndarray | None = None, index: faiss.Index | None = None):
+        """Either `vectors`, (n, dimension) float32 rows searched in place, or a FAISS `index` to search in."""
         self.vectors = vectors
-        self.graph = graph
+        self.index = index
 
     def __len__(self) -> int:
-        return len(self.vectors)
+        return self.index.ntotal if self.index is not None else len(self.vectors)
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the k best rows, best first."""
-        k = min(k, len(self.vectors))
+        k = min(k, len(self))
         if k == 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         query = np.ascontiguousarray(vector, dtype=np.float32)[None, :]
-        if self.graph is not None:
-            self.graph.hnsw.efSearch = max(128, k)
-            sims, ids = self.graph.search(query, k)
+        if self.index is not None:
+            sims, ids = self.index.search(query, k)
         else:
             sims, ids = faiss.knn(query, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
         keep = ids[0] >= 0
@@ -42,7 +41,7 @@ class VectorSearch:
         while True:
             _, ids = self.search(vector, depth)
             ids = ids[allowed[ids]]
-            if len(ids) >= k or depth >= len(self.vectors):
+            if len(ids) >= k or depth >= len(self):
                 return ids[:k]
             depth *= 4
 
