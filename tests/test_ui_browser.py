@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 import rag
-from ui_server import INDEX, require_chromium, ui_url  # noqa: F401  (ui_url is a fixture)
+from ui_server import CHROMIUM_FLAGS, INDEX, REPLIES, ask, require_chromium, ui_url  # noqa: F401  (ui_url is a fixture)
 
 PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
 
@@ -18,7 +18,6 @@ QUESTION = "Claude 单日下载量较前一周增长了多少？"
 FOLLOW_UP = "这篇文章的作者是谁？"
 REFUSED = "谁赢得了2022年世界杯？"
 PAYLOADS = ("<img src=x onerror=alert(1)>", "<script>alert(1)</script>")
-REPLIES = ".rag-answer, .rag-refusal, .rag-notice"
 TIMEOUT_MS = 30_000
 
 
@@ -33,7 +32,7 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=executable,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_FLAGS,
         )
         yield b
         b.close()
@@ -53,17 +52,6 @@ def page(browser, ui_url, dialogs):  # noqa: F811
     page.goto(ui_url)
     yield page
     context.close()
-
-
-def ask(page, question: str):
-    """Type a question, press Enter and return the bot's reply to it."""
-    replies = page.locator(REPLIES)
-    before = replies.count()
-    box = page.locator("#rag-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    expect(replies).to_have_count(before + 1)
-    return replies.last
 
 
 def test_header_names_the_index(page, engine):

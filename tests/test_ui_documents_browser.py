@@ -7,10 +7,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from conftest import TINY, build_index
 from documents import make_docx, make_pdf
-from ui_server import require_chromium, running_server
+from ui_server import CHROMIUM_FLAGS, ask, require_chromium, running_server
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-REPLIES = ".rag-answer, .rag-refusal, .rag-notice"
 PDF_QUESTION = "Anthropic 在企业 LLM API 市场的份额是多少？"
 PDF_QUOTE = "根据最新数据,Anthropic 在企业 LLM API 市场的份额已达 32%,而 OpenAI 滑落至 25%。"
 DOCX_QUESTION = "星河科技计划在哪里建设第二个生产基地？"
@@ -41,15 +39,9 @@ def page(served):
         browser.close()
 
 
-def ask(page, question: str):
+def ask_in_chat_tab(page, question: str):
     page.get_by_role("tab", name="问答").click()
-    replies = page.locator(REPLIES)
-    before = replies.count()
-    box = page.locator("#rag-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    expect(replies).to_have_count(before + 1)
-    return replies.last
+    return ask(page, question)
 
 
 def test_upload_a_pdf_and_a_word_file_ask_each_then_remove_one(page, served):
@@ -68,14 +60,14 @@ def test_upload_a_pdf_and_a_word_file_ask_each_then_remove_one(page, served):
     expect(page.locator("#rag-docs tbody tr", has_text="年报.docx")).to_contain_text("docx")
     assert sorted(p.name for p in (root / "seeds").iterdir()) == ["tiny.txt", "年报.docx", "文章.pdf"]
 
-    answer = ask(page, PDF_QUESTION)
+    answer = ask_in_chat_tab(page, PDF_QUESTION)
     expect(answer).to_have_class("rag-answer")
     card = answer.locator(".rag-card").first
     expect(card.locator(".rag-source")).to_have_text("文章.pdf")
     expect(card.locator(".rag-page")).to_have_text("第 3 页")
     expect(card.locator("mark.rag-quote")).to_have_text(PDF_QUOTE)
 
-    answer = ask(page, DOCX_QUESTION)
+    answer = ask_in_chat_tab(page, DOCX_QUESTION)
     card = answer.locator(".rag-card").first
     expect(card.locator(".rag-source")).to_have_text("年报.docx")
     expect(card.locator("mark.rag-quote")).to_have_text(DOCX_QUOTE)
@@ -90,8 +82,8 @@ def test_upload_a_pdf_and_a_word_file_ask_each_then_remove_one(page, served):
     expect(page.locator("#rag-docs")).not_to_contain_text("年报.docx")
     assert not (root / "seeds" / "年报.docx").exists()
 
-    expect(ask(page, DOCX_QUESTION)).to_have_class("rag-refusal")
-    expect(ask(page, PDF_QUESTION).locator(".rag-card .rag-page").first).to_have_text("第 3 页")
+    expect(ask_in_chat_tab(page, DOCX_QUESTION)).to_have_class("rag-refusal")
+    expect(ask_in_chat_tab(page, PDF_QUESTION).locator(".rag-card .rag-page").first).to_have_text("第 3 页")
 
 
 def test_rejected_uploads_get_one_line_each_naming_the_file(page, served):

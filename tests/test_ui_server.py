@@ -11,9 +11,8 @@ from playwright.sync_api import expect, sync_playwright
 
 import rag
 from conftest import build_index
-from ui_server import INDEX, require_chromium, running_server
+from ui_server import CHROMIUM_FLAGS, INDEX, require_chromium, running_server
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 OLD = "小明在北京大学读书。学校的食堂有二十个窗口。他每天骑自行车上学。\n"
 NEW = OLD.replace("二十", "三十")

@@ -77,3 +77,22 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:
         except OSError:
             time.sleep(0.3)
     pytest.fail(f"the chat server did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text(errors='replace')}")
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# The chat's replies: an answer, a refusal, or a notice (a question that could not be asked).
+REPLIES = ".rag-answer, .rag-refusal, .rag-notice"
+
+
+def ask(page, question: str):
+    """Type a question, press Enter and return the bot's reply to it."""
+    from playwright.sync_api import expect
+
+    replies = page.locator(REPLIES)
+    before = replies.count()
+    box = page.locator("#rag-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    expect(replies).to_have_count(before + 1)
+    return replies.last
