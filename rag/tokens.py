@@ -65,6 +65,26 @@ def segmenter() -> jieba.Tokenizer:
     return _disk_tokenizer
 
 
+_pos_tagger = None
+
+
+def pos_tagger():
+    """jieba's part-of-speech tagger over `segmenter()`. Importing jieba.posseg reads jieba's word-tag table
+    (about 0.5 s) for its own tagger, whose tokenizer would then load jieba's whole table too; ours shares that
+    word-tag table and cuts with `segmenter()`, so the first answer pays the table once."""
+    global _pos_tagger
+    if _pos_tagger is None:
+        import jieba.posseg
+
+        class SharedTags(jieba.posseg.POSTokenizer):
+            def load_word_tag(self, f):
+                f.close()
+                self.word_tag_tab = jieba.posseg.dt.word_tag_tab
+
+        _pos_tagger = SharedTags(segmenter())
+    return _pos_tagger
+
+
 def _jieba_terms(segment: str) -> list[str]:
     return [w for w in segmenter().cut_for_search(segment) if HAS_WORD_CHAR.search(w)] if segment.strip() else []
 

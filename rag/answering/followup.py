@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.tokens import pos_tagger
 from rag.types import Turn
 
 MAX_FOLLOW_UP_CHARS = 60  # longer questions say what they mean
@@ -139,6 +140,4 @@ def subject_of(question: str) -> str | None:
     found = names(question)
     if found:
         return found[0]
-    import jieba.posseg  # loads jieba's table (about 1 s, once): only a follow-up needs parts of speech
-
-    return next((w.word for w in jieba.posseg.cut(question) if w.flag.startswith(PROPER_NOUN_FLAGS) and len(w.word) > 1), None)
+    return next((w.word for w in pos_tagger().cut(question) if w.flag.startswith(PROPER_NOUN_FLAGS) and len(w.word) > 1), None)

@@ -11,24 +11,14 @@ import re
 
 from rag.answering.features import QuestionView
 from rag.answering.kinds import QUANTITY, TIME
-from rag.tokens import normalize, squash
+from rag.tokens import normalize, pos_tagger, squash
 
 POS_KINDS = {"person": ("nr", "nrt", "nrfg"), "place": ("ns",), "organisation": ("nt",)}
 
-_pos_tokenizer = None
-
-
 def _tagged(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, flag) of jieba's words with part-of-speech tags. The tagger loads its table on first use."""
-    global _pos_tokenizer
-    if _pos_tokenizer is None:
-        import jieba.posseg
-
-        from rag.tokens import segmenter
-
-        _pos_tokenizer = jieba.posseg.POSTokenizer(segmenter())
+    """(start, end, flag) of jieba's words with part-of-speech tags."""
     out, pos = [], 0
-    for pair in _pos_tokenizer.cut(text):
+    for pair in pos_tagger().cut(text):
         out.append((pos, pos + len(pair.word), pair.flag))
         pos += len(pair.word)
     return out
