@@ -43,3 +43,13 @@ def test_jieba_reading_its_table_from_disk_cuts_exactly_like_jieba_in_memory(tmp
     texts += ["萨姆·奥特曼在旧金山", "苹果公司的市值是多少", "明天上海会下雨吗"]
     for text in texts:
         assert list(on_disk.cut_for_search(text)) == list(jieba.dt.cut_for_search(text))
+
+
+def test_the_english_bridge_skips_names_a_definition_only_mentions():
+    from rag.retrieval.glossary import build_glossary
+
+    # 金山: "Jinshan suburban district of Shanghai" is no translation of "Shanghai"; 上海's own definition is.
+    glossary = build_glossary({"金山", "上海", "首席执行官"})
+    assert glossary["shanghai"] == ["上海"]
+    assert glossary["jinshan"] == ["金山"]
+    assert glossary["ceo"] == ["首席执行官"]

