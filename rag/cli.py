@@ -36,7 +36,7 @@ def cmd_build(args) -> int:
 
     report = rag.build(args.seeds, args.index, model=args.model,
                        chunking=ChunkingConfig(args.chunk_sentences, args.chunk_overlap),
-                       progress=_say if args.verbose else _say_skipped, full=args.full)
+                       progress=_progress(args), full=args.full)
     _print_report(report)
     return 0
 

@@ -8,41 +8,40 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rag.errors import IndexLoadError, SeedsError
 from rag.extract import SUFFIXES
 
-
-def seeds_of(index: Path, fallback: Path) -> Path:
-    """The seeds folder of the index (recorded in its manifest), else `fallback`."""
-    from rag.index.store import read_manifest, seeds_dir_of
-
-    try:
-        return seeds_dir_of(index, read_manifest(index))
-    except IndexLoadError:
-        return fallback
+if TYPE_CHECKING:
+    from rag.index.store import BuildSettings
 
 
-def update(index: Path, seeds: Path, progress: Callable[[str], None] = lambda message: None):
-    """Bring the index up to date with `seeds`, as it was built (embedder, chunking); returns the BuildReport."""
-    import rag
+def _settings(index: Path, fallback_seeds: Path) -> BuildSettings:
+    """How the index was built (seeds folder, embedder, chunking: `rag.index.store.build_settings`), or the
+    defaults over `fallback_seeds` when there is no index yet to say."""
     from rag.chunking import ChunkingConfig
     from rag.embedding import DEFAULT_MODEL
-    from rag.index.store import read_manifest
+    from rag.index.store import BuildSettings, build_settings
 
     try:
-        manifest = read_manifest(index)
-        model, chunking = manifest["embedder"]["name"], ChunkingConfig(**manifest["chunking"])
+        return build_settings(index)
     except IndexLoadError:
-        model, chunking = DEFAULT_MODEL, ChunkingConfig()
-    return rag.build(seeds, index, model=model, chunking=chunking, progress=progress)
+        return BuildSettings(fallback_seeds, DEFAULT_MODEL, ChunkingConfig())
+
+
+def _update(index: Path, settings: BuildSettings, progress: Callable[[str], None]):
+    """Bring the index up to date with its seeds folder, as it was built; returns the BuildReport."""
+    import rag
+
+    return rag.build(settings.seeds, index, model=settings.model, chunking=settings.chunking, progress=progress)
 
 
 def add_documents(index: Path, files: list[Path], fallback_seeds: Path,
                   progress: Callable[[str], None] = lambda message: None):
     """Copy `files` into the seeds folder (a file of the same name is replaced) and update the index."""
-    seeds = seeds_of(index, fallback_seeds)
+    settings = _settings(index, fallback_seeds)
+    seeds = settings.seeds
     for f in files:
         if not f.is_file():
             raise SeedsError(f"{str(f)!r} is not a file; give the path of a document to add")
@@ -53,7 +52,7 @@ def add_documents(index: Path, files: list[Path], fallback_seeds: Path,
         target = seeds / f.name
         if f.resolve() != target.resolve():
             shutil.copyfile(f, target)  # a file of the same name is replaced: the index then updates it
-    return update(index, seeds, progress)
+    return _update(index, settings, progress)
 
 
 def remove_documents(index: Path, names: list[str], fallback_seeds: Path,
@@ -61,7 +60,8 @@ def remove_documents(index: Path, names: list[str], fallback_seeds: Path,
     """Delete the documents named (as in the index) from the seeds folder and update the index."""
     from rag.sources import scan_seeds
 
-    seeds = seeds_of(index, fallback_seeds)
+    settings = _settings(index, fallback_seeds)
+    seeds = settings.seeds
     present = dict(scan_seeds(seeds)[0]) if seeds.is_dir() else {}
     unknown = [name for name in names if name not in present]
     if unknown:
@@ -70,4 +70,4 @@ def remove_documents(index: Path, names: list[str], fallback_seeds: Path,
         raise SeedsError("that would remove every document; an index needs at least one, so add another first")
     for name in dict.fromkeys(names):
         present[name].unlink()
-    return update(index, seeds, progress)
+    return _update(index, settings, progress)
