@@ -182,18 +182,18 @@ def build_app(live: LiveEngine, manager: docs.DocumentManager | None = None) -> 
         return (document_table(lang_label), docs.status(outcome, lang, docs.megabytes(manager.max_bytes)),
                 document_choices(), header(lang_label))
 
+    def shown_on(bar: gr.Progress, lang: str) -> docs.Progress:
+        return lambda fraction, step: bar(fraction, desc=docs.step_label(step, lang))
+
     def add_uploads(paths: list[str] | None, lang_label: str, progress=gr.Progress()):
-        lang = LANGS.get(lang_label, "zh")
-        outcome = manager.add([Path(p) for p in paths or []],
-                              lambda fraction, step: progress(fraction, desc=docs.step_label(step, lang)))
+        outcome = manager.add([Path(p) for p in paths or []], shown_on(progress, LANGS.get(lang_label, "zh")))
         return None, *after_update(outcome, lang_label)
 
     def remove_picked(names: list[str] | None, lang_label: str, progress=gr.Progress()):
         lang = LANGS.get(lang_label, "zh")
         if not names:
             return gr.skip(), docs.status(docs.Outcome(action="nothing"), lang, ""), gr.skip(), gr.skip()
-        outcome = manager.remove(list(names), lambda fraction, step: progress(fraction, desc=docs.step_label(step, lang)))
-        return after_update(outcome, lang_label)
+        return after_update(manager.remove(list(names), shown_on(progress, lang)), lang_label)
 
     t = render.LABELS["zh"]
     with gr.Blocks(title="中文文档问答", analytics_enabled=False) as demo:
