@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from documents import HTML_NOISE, RUNNING_HEADER, article_sections, make_docx, make_html, make_pdf  # noqa: E402
+from documents import (HTML_NOISE, RUNNING_HEADER, article_sections, make_docx, make_html, make_pdf,  # noqa: E402
+                       make_table_pdf)
 from rag.extract import extract  # noqa: E402
 from rag.extract.pdf import Line, layout  # noqa: E402
 
@@ -77,6 +78,11 @@ def main() -> None:
                   f"{pdf_quality(pdfplumber_text(small.path), small)}")
         except ImportError:
             print("  pdfplumber: not installed")
+        expected = make_table_pdf(tmp / "tables.pdf").split("\n")
+        got = extract(".pdf", (tmp / "tables.pdf").read_bytes()).text.split("\n")
+        rows = [line for line in expected if " | " in line]
+        print(f"  ruled tables (2 tables, 7 rows, one cell wrapped over 3 lines): rows exact {sum(r in got for r in rows)}/{len(rows)}, "
+              f"lines exact {sum(a == b for a, b in zip(expected, got))}/{len(expected)}")
 
         paragraphs = make_html(tmp / "p.html")
         headings = [s[0] for s in article_sections()[1:]]

@@ -170,6 +170,58 @@ def make_docx(path: Path) -> str:
     return "\n".join(REPORT_LINES)
 
 
+PRICE_ROWS = (  # made up; the long cell wraps onto three printed lines inside its cell
+    ("型号", "上市时间", "价格（元）", "说明"),
+    ("星河 R1", "2023 年", "12800", "六轴协作机器人，负载五公斤，适合电子装配与精密检测"),
+    ("星河 R2", "2024 年", "18600", "负载 10 公斤"),
+)
+STAFF_ROWS = (("部门", "人数"), ("研发", "589"), ("生产", "472"), ("销售", "219"))
+
+
+def make_table_pdf(path: Path) -> str:
+    """The Word report's facts as a PDF with two ruled tables: one whose cells are drawn as rectangles (as
+    fpdf2 and many report tools do), one bordered by thin rule lines (as word processors print tables), and
+    a third block of text under horizontal rules only, which is no table. Returns the text the extraction
+    must give."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("wqy", fname=str(CJK_FONT))
+    pdf.set_margins(20, 15, 20)
+    pdf.add_page()
+    pdf.set_font("wqy", size=12)
+    lines = ["星河科技的主要产品如下表所示。"]
+    pdf.multi_cell(0, 7, lines[-1], new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    with pdf.table(col_widths=(25, 25, 30, 90), headings_style=None, first_row_as_headings=False) as table:
+        for cells in PRICE_ROWS:
+            row = table.row()
+            for text in cells:
+                row.cell(text)
+    lines += [" | ".join(cells) for cells in PRICE_ROWS]
+    pdf.ln(5)
+    lines.append("各部门的员工人数见下表。")
+    pdf.multi_cell(0, 7, lines[-1], new_x="LMARGIN", new_y="NEXT")
+    top, x0, widths, height = pdf.get_y() + 3, 20, (40, 30), 8
+    for n, cells in enumerate(STAFF_ROWS):
+        for m, text in enumerate(cells):
+            pdf.set_xy(x0 + sum(widths[:m]) + 2, top + n * height)
+            pdf.cell(widths[m] - 4, height, text)
+    pdf.set_line_width(0.3)
+    for n in range(len(STAFF_ROWS) + 1):
+        pdf.line(x0, top + n * height, x0 + sum(widths), top + n * height)
+    for m in range(len(widths) + 1):
+        pdf.line(x0 + sum(widths[:m]), top, x0 + sum(widths[:m]), top + len(STAFF_ROWS) * height)
+    lines += [" | ".join(cells) for cells in STAFF_ROWS]
+    pdf.set_y(top + len(STAFF_ROWS) * height + 8)
+    lines.append("公司计划在 2026 年于成都建设第二个生产基地。")
+    pdf.line(20, pdf.get_y(), 190, pdf.get_y())
+    pdf.multi_cell(0, 7, lines[-1], new_x="LMARGIN", new_y="NEXT")
+    pdf.line(20, pdf.get_y(), 190, pdf.get_y())
+    pdf.output(str(path))
+    return "\n".join(lines)
+
+
 def _wrap_source(paragraph: str, width: int = 30) -> str:
     """A paragraph as a hand-written HTML source holds it: broken over lines between two CJK characters."""
     out, count = [], 0

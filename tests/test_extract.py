@@ -9,7 +9,7 @@ from rag.extract import ExtractError, extract
 
 from conftest import build_index
 from documents import (HTML_NOISE, PDF_TITLE, REPORT_LINES, RUNNING_HEADER, article_sections, encrypted_pdf,
-                       image_only_pdf, make_docx, make_html, make_pdf)
+                       image_only_pdf, make_docx, make_html, make_pdf, make_table_pdf)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,22 @@ def test_pdf_search_passages_carry_the_page_they_start_on(pdf, pdf_engine):
     assert text[passage.start : passage.end] == passage.text and "供应链风险" in passage.text
     first = next(p for p in pdf.page_of if text.index(p) <= passage.start < text.index(p) + len(p))
     assert passage.page == pdf.page_of[first]
+
+
+def test_pdf_ruled_tables_become_one_line_per_row_and_rules_alone_are_no_table(tmp_path):
+    expected = make_table_pdf(tmp_path / "products.pdf")
+    extracted = extract(".pdf", (tmp_path / "products.pdf").read_bytes())
+    # A cell wrapped over three printed lines is one cell again; the rows of both tables are lines of their own,
+    # and the sentence between two horizontal rules stays a sentence.
+    assert extracted.text == expected and extracted.pages == (0,)
+    assert "星河 R1 | 2023 年 | 12800 | 六轴协作机器人，负载五公斤，适合电子装配与精密检测" in expected.split("\n")
+
+
+def test_pdf_table_row_is_quoted_whole_with_its_page(tmp_path):
+    make_table_pdf(tmp_path / "products.pdf")
+    engine = rag.load(build_index(tmp_path, {"products.pdf": (tmp_path / "products.pdf").read_bytes()}))
+    answer = engine.ask("星河 R2 的价格是多少？")
+    assert [(c.quote, c.page) for c in answer.citations] == [("星河 R2 | 2024 年 | 18600 | 负载 10 公斤", 1)]
 
 
 def test_word_headings_and_table_rows_become_lines(tmp_path):
