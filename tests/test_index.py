@@ -24,7 +24,7 @@ def copy_index(tiny_index, tmp_path):
 
 def test_manifest_records_what_was_built(tiny_index):
     manifest = json.loads((tiny_index / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 4
+    assert manifest["format_version"] == 5
     assert manifest["embedder"] == {"name": "use-multilingual-v3", "dimension": 512}
     assert manifest["chunking"] == {"sentences": 5, "overlap": 1, "max_chars": 400}
     assert manifest["counts"] == {"documents": 1, "sentences": 3, "chunks": 1}
@@ -34,6 +34,14 @@ def test_manifest_records_what_was_built(tiny_index):
     assert manifest["seeds"] == "../seeds"
     rows = [json.loads(line) for line in (tiny_index / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rows[0]["text"] == "小明在北京大学读书。" and (rows[0]["start"], rows[0]["end"]) == (0, 10)
+
+
+def test_a_chunk_vector_is_the_normalised_sum_of_its_sentence_vectors():
+    stored = read_index(REPO / "index")
+    for chunk, vector in zip(stored.chunks, stored.chunk_vectors):
+        total = np.asarray(stored.sentence_vectors[list(chunk.sentence_ids)]).sum(axis=0)
+        assert np.allclose(vector, total / np.linalg.norm(total), atol=1e-6)
+    assert len(stored.chunks) == 25 and len(stored.chunks[0].sentence_ids) == 5
 
 
 def test_vector_search_equals_brute_force():
@@ -76,7 +84,7 @@ def test_other_format_version_is_refused(tiny_index, tmp_path):
     manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
     manifest["format_version"] = 99
     (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 4; run `rag build`"):
+    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 5; run `rag build`"):
         rag.load(index)
 
 

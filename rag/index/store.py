@@ -1,7 +1,7 @@
 """The on-disk index: a JSON manifest, JSONL records, .npy arrays and a FAISS index, written atomically and checked
 on load.
 
-Layout of an index folder (FORMAT_VERSION 4). Everything a question needs is saved at build time, so that
+Layout of an index folder (FORMAT_VERSION 5). Everything a question needs is saved at build time, so that
 loading is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use
 (their Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
     manifest.json        format version, embedder, chunking, sources with sha256, library versions, build time,
@@ -14,7 +14,8 @@ loading is reading files, not computing: the BM25 tables, the per-sentence facts
     words.jsonl          one line per source: its CC-CEDICT words (read by `rag build` only, for the glossary)
     glossary.json        English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
     sentences.npy        float32 (sentences, dimension) unit embeddings, row i = sentence i
-    chunks.faiss         FAISS flat inner-product index of the chunk embeddings, row i = chunk i
+    chunks.faiss         FAISS flat inner-product index of the chunk embeddings, row i = chunk i: the normalised
+                         sum of its sentences' embeddings (format 4 embedded the chunk text, twice the work)
     bm25.terms.json      the vocabulary, sorted: term row t is the t-th term
     bm25.TABLE.PART.npy  TABLE sentences / chunks / documents; PART indptr (postings of term t are
                          indptr[t]:indptr[t+1]), ids (document ids), tfs (term frequencies), lengths (terms
@@ -48,7 +49,7 @@ from rag.errors import IndexLoadError, IndexStaleError
 from rag.retrieval.bm25 import ARRAYS, BM25, SENTENCE_K1, vocabulary_of
 from rag.sources import quote_name, scan_seeds, sha256_bytes
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 VECTOR_FILES = ("sentences.npy", "chunks.faiss")
 BM25_TABLES = ("sentences", "chunks", "documents")
