@@ -19,6 +19,7 @@ from typing import Callable
 
 import jieba
 import numpy as np
+import orjson
 from tqdm import tqdm
 
 from rag.answering.features import Corpus, corpus_facts
@@ -29,8 +30,10 @@ from rag.embedding.use import UniversalSentenceEncoder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.errors import IndexLoadError
-from rag.index.store import (FORMAT_VERSION, check_files, document_facts, join_facts, new_build_folder, read_index,
-                             read_manifest, stale_sources, swap_in, write_index)
+from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables, check_files, chunk_row,
+                             document_facts, join_facts, new_build_folder, read_lines, read_manifest,
+                             renumbered_chunk, renumbered_sentence, sentence_row, stale_sources, swap_in,
+                             updated_bm25_tables, write_index)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
 from rag.retrieval.glossary import build_glossary, dictionary_words
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
@@ -89,7 +92,8 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
             return replace(report, seconds=time.perf_counter() - started)
     if embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES:
         embedder = open_embedder(model)  # a few files to embed (`rag add`): it starts while the index is read
-    stored = {} if full else _stored_records(index_dir, embedder.name if embedder else model, chunking)
+    stored, old_bm25 = ({}, EMPTY_BM25) if full else _stored_records(index_dir, embedder.name if embedder else model,
+                                                                     chunking)
     items, skipped = _read(seeds_dir, stored)
     for s in skipped:
         progress(f"skipped {quote_name(s.source)}: {s.reason}")
@@ -127,18 +131,21 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     records = [made[item.source] if isinstance(item, Document) else item for item in items]
     progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
 
-    sentences: list[Sentence] = []
-    tokens: list[list[str]] = []
-    chunks: list[Chunk] = []
+    sentences: list = []  # the rows of sentences.jsonl, terms.jsonl and chunks.jsonl
+    tokens: list = []
+    chunks: list = []
     for r in records:
-        chunks += [replace(c, sentence_ids=tuple(len(sentences) + i for i in c.sentence_ids)) for c in r.chunks]
-        sentences += r.sentences
-        tokens += r.tokens
+        rows = r.rows(len(sentences), len(chunks))
+        sentences += rows[0]
+        tokens += rows[1]
+        chunks += rows[2]
     glossary = build_glossary({w for r in records for w in r.words})
     sentence_vectors = _stack([r.sentence_vectors for r in records], dimension)
     chunk_vectors = _stack([r.chunk_vectors for r in records], dimension)
     documents = [r.document for r in records]
     progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
+    progress("BM25 tables")
+    bm25 = _bm25(old_bm25, records)
 
     manifest = {
         "format": "rag-chat index",
@@ -148,7 +155,8 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         "embedder": {"name": name, "dimension": dimension},
         "chunking": asdict(chunking),
         "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},
-        "sources": [{"source": d.source, "sha256": d.sha256, "encoding": d.encoding, "chars": len(d.text)} for d in documents]
+        "sources": [{"source": r.document.source, "sha256": r.document.sha256, "encoding": r.document.encoding,
+                     "chars": len(r.document.text), "sentences": r.size[0], "chunks": r.size[1]} for r in records]
         + [{"source": s.source, "sha256": s.sha256, "skipped": s.reason} for s in skipped],
         "libraries": library_versions(),
     }
@@ -157,8 +165,8 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
                                        | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents],
                     sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary,
-                    {r.document.source: r.words for r in records}, join_facts([r.facts for r in records if r.sentences]),
-                    progress)
+                    {r.document.source: r.words for r in records}, join_facts([r.facts for r in records if r.size[0]]),
+                    bm25)
         swap_in(folder, index_dir)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -180,13 +188,48 @@ class _Records:
     facts: Corpus | None = None  # its sentences' facts for the answer features, numbered from 0
     embedded_texts: tuple[str, ...] | list[str] = ()  # what the embedder sees of its sentences, then its chunks
 
+    @property
+    def size(self) -> tuple[int, int]:
+        return len(self.sentences), len(self.chunks)
+
+    def rows(self, first_sentence: int, first_chunk: int) -> tuple[list, list, list]:
+        """Its rows of sentences.jsonl, terms.jsonl and chunks.jsonl, placed at these ids."""
+        return ([sentence_row(first_sentence + i, s) for i, s in enumerate(self.sentences)], self.tokens,
+                [chunk_row(first_chunk + i, c, first_sentence) for i, c in enumerate(self.chunks)])
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """One document's share of the index being updated, kept as written there: the lines of its sentences,
+    terms and chunks, and where they start (in the sentence, chunk and BM25 document tables)."""
+
+    document: Document
+    sentence_lines: list[bytes]
+    term_lines: list[bytes]
+    chunk_lines: list[bytes]
+    words: tuple[str, ...]
+    sentence_vectors: np.ndarray
+    chunk_vectors: np.ndarray
+    facts: Corpus
+    stored_at: tuple[int, int, int]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return len(self.sentence_lines), len(self.chunk_lines)
+
+    def rows(self, first_sentence: int, first_chunk: int) -> tuple[list, list, list]:
+        shift = first_sentence - self.stored_at[0]
+        return ([renumbered_sentence(line, first_sentence + i) for i, line in enumerate(self.sentence_lines)],
+                [orjson.Fragment(line) for line in self.term_lines],
+                [renumbered_chunk(line, first_chunk + i, shift) for i, line in enumerate(self.chunk_lines)])
+
 
 @dataclass(frozen=True)
 class _Kept:
     """What the current index holds for one file, usable while the file's sha256 is the same."""
 
     sha256: str
-    item: _Records | Skipped
+    item: _Stored | Skipped
 
 
 def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
@@ -276,45 +319,66 @@ def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: C
                        counts.get("chunks", 0), 0, 0, 0.0, 0), []
 
 
-def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig) -> dict[str, _Kept]:
-    """Source -> its records in the index at `index_dir`; empty when there is none that a build can reuse
-    (missing, damaged, another format, embedder or chunking)."""
+def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig
+                    ) -> tuple[dict[str, _Kept], BM25Tables]:
+    """Source -> its records in the index at `index_dir`, and that index's BM25 tables; empty ones when there is
+    none that a build can reuse (missing, damaged, another format, embedder or chunking, or written before the
+    manifest counted each document's sentences and chunks)."""
     try:
         manifest = read_manifest(index_dir)
-        if manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking):
-            return {}
-        stored = read_index(index_dir, check_seeds=False)
+        if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
+                or not all("skipped" in row or "chunks" in row for row in manifest["sources"])):
+            return {}, EMPTY_BM25
+        stored = read_lines(index_dir)
     except (IndexLoadError, KeyError, TypeError):
-        return {}
-    terms, words = stored.read_terms(), stored.read_words()
-    sentence_ranges, chunk_ranges = _ranges(stored.sentences), _ranges(stored.chunks)
-    chunk_vectors = stored.chunk_vectors  # copied out of the FAISS index once
+        return {}, EMPTY_BM25
+    texts = {row["source"]: row for row in stored.documents}
     kept = {}
+    sentence_at = chunk_at = document_row = 0
     for row in manifest["sources"]:
         source = row["source"]
         if "skipped" in row:
             kept[source] = _Kept(row["sha256"], Skipped(source, row["skipped"], row["sha256"]))
             continue
-        a, b = sentence_ranges.get(source, (0, 0))
-        c, d = chunk_ranges.get(source, (0, 0))
-        doc = Document(source, stored.documents[source], row["encoding"], row["sha256"], stored.pages.get(source))
-        chunks = [replace(x, sentence_ids=tuple(i - a for i in x.sentence_ids)) for x in stored.chunks[c:d]]
-        kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], terms[a:b], chunks,
-                                                     list(words[source]), stored.sentence_vectors[a:b],
-                                                     chunk_vectors[c:d], document_facts(stored.corpus, a, b)))
-    return kept
+        a, b = sentence_at, sentence_at + row["sentences"]
+        c, d = chunk_at, chunk_at + row["chunks"]
+        text = texts[source]
+        doc = Document(source, text["text"], text["encoding"], text["sha256"],
+                       None if text.get("pages") is None else tuple(text["pages"]))
+        kept[source] = _Kept(row["sha256"], _Stored(doc, stored.sentences[a:b], stored.terms[a:b], stored.chunks[c:d],
+                                                    stored.words[source], stored.sentence_vectors[a:b],
+                                                    stored.chunk_vectors[c:d], document_facts(stored.facts, a, b),
+                                                    (a, c, document_row)))
+        sentence_at, chunk_at, document_row = b, d, document_row + (b > a)
+    return kept, stored.bm25
 
 
-def _ranges(records: list) -> dict[str, tuple[int, int]]:
-    """Source -> (first, last + 1) position of its records; a document's records are contiguous."""
-    ranges: dict[str, tuple[int, int]] = {}
-    for i, r in enumerate(records):
-        first = ranges.get(r.source, (i, i))[0]
-        ranges[r.source] = (first, i + 1)
-    return ranges
+def _bm25(old: BM25Tables, records: list[_Records | _Stored]) -> BM25Tables:
+    """The BM25 tables of `records` (in index order), from the old index's tables and the fresh records' terms."""
+    old_ids = {name: np.full(len(old.arrays[name]["lengths"]), -1, np.int64) for name in BM25_TABLES}
+    fresh_ids: dict[str, list[int]] = {name: [] for name in BM25_TABLES}
+    fresh_tokens: list[list[str]] = []
+    fresh_groups: dict[str, list[list[int]]] = {"chunks": [], "documents": []}
+    at = dict.fromkeys(BM25_TABLES, 0)  # the next new id in each table
+    for r in records:
+        counts = {"sentences": r.size[0], "chunks": r.size[1], "documents": int(r.size[0] > 0)}
+        if isinstance(r, _Stored):
+            for name, first in zip(BM25_TABLES, r.stored_at):
+                old_ids[name][first : first + counts[name]] = np.arange(at[name], at[name] + counts[name])
+        else:
+            first = len(fresh_tokens)
+            fresh_tokens += r.tokens
+            fresh_groups["chunks"] += [[first + i for i in c.sentence_ids] for c in r.chunks]
+            fresh_groups["documents"] += [list(range(first, first + len(r.sentences)))] if r.sentences else []
+            for name in BM25_TABLES:
+                fresh_ids[name] += range(at[name], at[name] + counts[name])
+        for name in BM25_TABLES:
+            at[name] += counts[name]
+    return updated_bm25_tables(old, old_ids, fresh_tokens, fresh_groups,
+                               {name: np.array(ids, np.int64) for name, ids in fresh_ids.items()}, at)
 
 
-def _read(seeds_dir: Path, stored: dict[str, _Kept]) -> tuple[list[Document | _Records], list[Skipped]]:
+def _read(seeds_dir: Path, stored: dict[str, _Kept]) -> tuple[list[Document | _Stored], list[Skipped]]:
     """Each file under `seeds_dir` as its stored records when unchanged, else read; and the files skipped."""
     if not stored or not seeds_dir.is_dir():
         return read_documents(seeds_dir)
