@@ -25,14 +25,14 @@ from tqdm import tqdm
 from rag.answering.features import Corpus, corpus_facts
 
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
-from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder, open_embedder
+from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
 from rag.embedding.use import UniversalSentenceEncoder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.errors import IndexLoadError
-from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables, check_files, chunk_row,
+from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables, changed_sources, check_files, chunk_row,
                              document_facts, join_facts, new_build_folder, read_lines, read_manifest,
-                             renumbered_chunk, renumbered_sentence, sentence_row, stale_sources, swap_in,
+                             renumbered_chunk, renumbered_sentence, seed_hashes, sentence_row, swap_in,
                              updated_bm25_tables, write_index)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
 from rag.retrieval.glossary import build_glossary, dictionary_words
@@ -84,45 +84,47 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     changes: list[str] = []
+    hashes: dict[str, str] = {}  # of the seeds, when `_unchanged` read them
     if not full:
-        report, changes = _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)
+        report, changes, hashes = _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)
         if report is not None:
             for s in report.skipped:
                 progress(f"skipped {quote_name(s.source)}: {s.reason}")
             return replace(report, seconds=time.perf_counter() - started)
-    if embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES:
-        embedder = open_embedder(model)  # a few files to embed (`rag add`): it starts while the index is read
-    stored, old_bm25 = ({}, EMPTY_BM25) if full else _stored_records(index_dir, embedder.name if embedder else model,
-                                                                     chunking)
-    items, skipped = _read(seeds_dir, stored)
-    for s in skipped:
-        progress(f"skipped {quote_name(s.source)}: {s.reason}")
-    new = [item for item in items if isinstance(item, Document)]
-    if sum(len(d.text) for d in new) > BULK_CHARS:
-        jieba.initialize()  # the whole table in memory: documents are cut in bulk
-    ensure_table()  # so that later single questions start fast
+    few = embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES
+    with _loading_embedder(model, few and model == DEFAULT_MODEL) as loading:
+        stored, old_bm25 = ({}, EMPTY_BM25) if full else _stored_records(index_dir, embedder.name if embedder else model,
+                                                                         chunking)
+        items, skipped = _read(seeds_dir, stored, hashes)
+        for s in skipped:
+            progress(f"skipped {quote_name(s.source)}: {s.reason}")
+        new = [item for item in items if isinstance(item, Document)]
+        if sum(len(d.text) for d in new) > BULK_CHARS:
+            jieba.initialize()  # the whole table in memory: documents are cut in bulk
+        ensure_table()  # so that later single questions start fast
 
-    parallel = WORKERS > 1 and sum(len(d.text) for d in new) >= PARALLEL_CHARS
-    with _workers(parallel) as pool:
-        fresh = _split_all(new, chunking, pool)
-        texts = [t for r in fresh for t in r.embedded_texts]
-        if texts or embedder is not None or not stored:
-            if embedder is None and pool is not None and model == DEFAULT_MODEL:
-                # the workers embed; this process never loads the model
-                name, dimension = model, UniversalSentenceEncoder.dimension
-                embed = partial(_embed_in_workers, pool, model)
-            else:
-                embedder = embedder or load_embedder(model)
-                name, dimension, embed = embedder.name, embedder.dimension, _embed_here(embedder)
-            with _bar(len(texts), "embedding") as bar:
-                def embedded(done: int, total: int) -> None:
-                    bar.update(done - bar.n)
-                    progress(f"embedded {done}/{total}")
+        parallel = WORKERS > 1 and sum(len(d.text) for d in new) >= PARALLEL_CHARS
+        with _workers(parallel) as pool:
+            fresh = _split_all(new, chunking, pool)
+            texts = [t for r in fresh for t in r.embedded_texts]
+            if texts or embedder is not None or not stored:
+                workers = pool or loading
+                if embedder is None and workers is not None and model == DEFAULT_MODEL:
+                    # the workers embed; this process never loads the model
+                    name, dimension = model, UniversalSentenceEncoder.dimension
+                    embed = partial(_embed_in_workers, workers, model)
+                else:
+                    embedder = embedder or load_embedder(model)
+                    name, dimension, embed = embedder.name, embedder.dimension, _embed_here(embedder)
+                with _bar(len(texts), "embedding") as bar:
+                    def embedded(done: int, total: int) -> None:
+                        bar.update(done - bar.n)
+                        progress(f"embedded {done}/{total}")
 
-                vectors, reused = embed_with_cache(embed, dimension, texts, cache_dir_for(index_dir, name), embedded)
-        else:  # files removed or nothing changed: the embedder is not even loaded
-            name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
-            vectors, reused = np.zeros((0, dimension), np.float32), 0
+                    vectors, reused = embed_with_cache(embed, dimension, texts, cache_dir_for(index_dir, name), embedded)
+            else:  # files removed or nothing changed: the embedder is not even loaded
+                name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
+                vectors, reused = np.zeros((0, dimension), np.float32), 0
     made = {}
     for r in fresh:
         n, m = len(r.sentences), len(r.chunks)
@@ -243,6 +245,22 @@ def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
 
 
 @contextmanager
+def _loading_embedder(model: str, start: bool):
+    """For a build with a few files to embed (`rag add`): a process that loads the embedder at once, on the other
+    core while this one reads the index (about 1 s of CPU, mostly Python holding the GIL: in a thread of this
+    process it would slow the reading as much as it saves). None when not `start`."""
+    if not start:
+        yield None
+        return
+    process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    process.submit(_embed_batch, model, [])
+    try:
+        yield process
+    finally:  # not waiting: when every text was in the embedding cache, the model may still be loading
+        process.shutdown(wait=False, cancel_futures=True)
+
+
+@contextmanager
 def _workers(parallel: bool):
     """A pool of WORKERS processes for a large build, else None. Spawned, not forked: a forked child would
     inherit the locks of this process's threads (a server, an embedder loading in the background)."""
@@ -298,25 +316,26 @@ def _bar(total: int, what: str) -> tqdm:
 
 
 def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig
-               ) -> tuple[BuildReport | None, list[str]]:
+               ) -> tuple[BuildReport | None, list[str], dict[str, str]]:
     """The report of a build that has nothing to do (the index is intact and was built from these very seeds
-    with these settings), else None; and the files changed since the index in `index_dir` was built (empty
-    when unknown)."""
+    with these settings), else None; the files changed since the index in `index_dir` was built, and the
+    seeds' `seed_hashes` (both empty when unknown)."""
     try:
         manifest = read_manifest(index_dir)
         if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
                 or manifest["seeds"] != os.path.relpath(seeds_dir.resolve(), index_dir.resolve())
                 or not seeds_dir.is_dir()):
-            return None, []
-        if changes := stale_sources(index_dir, manifest):
-            return None, changes
+            return None, [], {}
+        hashes = seed_hashes(seeds_dir)
+        if changes := changed_sources(manifest, hashes):
+            return None, changes, hashes
         check_files(index_dir, manifest)
     except (IndexLoadError, KeyError, TypeError, OSError):
-        return None, []
+        return None, [], {}
     skipped = tuple(Skipped(d["source"], d["skipped"], d["sha256"]) for d in manifest["sources"] if "skipped" in d)
     counts = manifest.get("counts", {})
     return BuildReport(str(index_dir), len(manifest["sources"]) - len(skipped), skipped, counts.get("sentences", 0),
-                       counts.get("chunks", 0), 0, 0, 0.0, 0), []
+                       counts.get("chunks", 0), 0, 0, 0.0, 0), [], hashes
 
 
 def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig
@@ -378,15 +397,17 @@ def _bm25(old: BM25Tables, records: list[_Records | _Stored]) -> BM25Tables:
                                {name: np.array(ids, np.int64) for name, ids in fresh_ids.items()}, at)
 
 
-def _read(seeds_dir: Path, stored: dict[str, _Kept]) -> tuple[list[Document | _Stored], list[Skipped]]:
-    """Each file under `seeds_dir` as its stored records when unchanged, else read; and the files skipped."""
+def _read(seeds_dir: Path, stored: dict[str, _Kept], hashes: dict[str, str]
+          ) -> tuple[list[Document | _Stored], list[Skipped]]:
+    """Each file under `seeds_dir` as its stored records when unchanged (its sha256 in `hashes`, else read
+    here), else read; and the files skipped."""
     if not stored or not seeds_dir.is_dir():
         return read_documents(seeds_dir)
     files, skipped = scan_seeds(seeds_dir)
     items = []
     for source, path in files:
         kept = stored.get(source)
-        if kept is not None and kept.sha256 == sha256_bytes(path.read_bytes()):
+        if kept is not None and kept.sha256 == (hashes.get(source) or sha256_bytes(path.read_bytes())):
             item = kept.item
         else:
             item = read_document(path, source)

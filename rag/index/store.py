@@ -432,11 +432,18 @@ def stale_sources(index_dir: Path, manifest: dict) -> list[str]:
     """What changed in the seeds folder since the build: 'added x', 'changed y', 'removed z'.
     Empty when nothing changed or when the seeds folder is not there to compare (an index shipped alone)."""
     seeds = seeds_dir_of(index_dir, manifest)
-    if not seeds.is_dir():
-        return []
-    built = {d["source"]: d["sha256"] for d in manifest["sources"]}
+    return changed_sources(manifest, seed_hashes(seeds)) if seeds.is_dir() else []
+
+
+def seed_hashes(seeds: Path) -> dict[str, str]:
+    """Source -> sha256 of every file in the seeds folder (of a refused one, as `scan_seeds` gives it)."""
     files, refused = scan_seeds(seeds)
-    now = {source: sha256_bytes(path.read_bytes()) for source, path in files} | {s.source: s.sha256 for s in refused}
+    return {source: sha256_bytes(path.read_bytes()) for source, path in files} | {s.source: s.sha256 for s in refused}
+
+
+def changed_sources(manifest: dict, now: dict[str, str]) -> list[str]:
+    """What differs between the sources the index was built from and `now` (`seed_hashes`)."""
+    built = {d["source"]: d["sha256"] for d in manifest["sources"]}
     return ([f"added {quote_name(s)}" for s in sorted(now.keys() - built.keys())]
             + [f"changed {quote_name(s)}" for s in sorted(now.keys() & built.keys()) if now[s] != built[s]]
             + [f"removed {quote_name(s)}" for s in sorted(built.keys() - now.keys())])
