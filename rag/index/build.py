@@ -93,6 +93,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
             return replace(report, seconds=time.perf_counter() - started)
     few = embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES
     with _loading_embedder(model, few and model == DEFAULT_MODEL) as loading:
+        progress("reading the current index")
         stored, old_bm25 = ({}, EMPTY_BM25) if full else _stored_records(index_dir, embedder.name if embedder else model,
                                                                          chunking)
         items, skipped = _read(seeds_dir, stored, hashes)
@@ -105,8 +106,24 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
 
         parallel = WORKERS > 1 and sum(len(d.text) for d in new) >= PARALLEL_CHARS
         with _workers(parallel) as pool:
-            fresh = _split_all(new, chunking, pool)
-            texts = [t for r in fresh for t in r.embedded_texts]
+            progress(f"reading {len(new)} new or changed files")
+            fresh = {r.document.source: r for r in _split_all(new, chunking, pool)}
+            records = [fresh[item.source] if isinstance(item, Document) else item for item in items]
+            progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
+            sentences: list = []  # the rows of sentences.jsonl, terms.jsonl and chunks.jsonl
+            tokens: list = []
+            chunks: list = []
+            for r in records:
+                rows = r.rows(len(sentences), len(chunks))
+                sentences += rows[0]
+                tokens += rows[1]
+                chunks += rows[2]
+            progress(f"{len(records)} documents, {len(sentences)} sentences, {len(chunks)} chunks; glossary")
+            glossary = build_glossary({w for r in records for w in r.words})
+            progress("BM25 tables")
+            bm25 = _bm25(old_bm25, records)
+            # The vectors last: a model loading in another process has had all the time above.
+            texts = [t for r in fresh.values() for t in r.embedded_texts]
             if texts or embedder is not None or not stored:
                 workers = pool or loading
                 if embedder is None and workers is not None and model == DEFAULT_MODEL:
@@ -125,29 +142,17 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
             else:  # files removed or nothing changed: the embedder is not even loaded
                 name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
                 vectors, reused = np.zeros((0, dimension), np.float32), 0
-    made = {}
-    for r in fresh:
-        n, m = len(r.sentences), len(r.chunks)
-        made[r.document.source] = replace(r, sentence_vectors=vectors[:n], chunk_vectors=vectors[n : n + m])
-        vectors = vectors[n + m :]
-    records = [made[item.source] if isinstance(item, Document) else item for item in items]
-    progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
-
-    sentences: list = []  # the rows of sentences.jsonl, terms.jsonl and chunks.jsonl
-    tokens: list = []
-    chunks: list = []
+    sentence_vectors, chunk_vectors = [], []
     for r in records:
-        rows = r.rows(len(sentences), len(chunks))
-        sentences += rows[0]
-        tokens += rows[1]
-        chunks += rows[2]
-    glossary = build_glossary({w for r in records for w in r.words})
-    sentence_vectors = _stack([r.sentence_vectors for r in records], dimension)
-    chunk_vectors = _stack([r.chunk_vectors for r in records], dimension)
+        if isinstance(r, _Stored):
+            sentence_vectors.append(r.sentence_vectors)
+            chunk_vectors.append(r.chunk_vectors)
+        else:  # the fresh records' vectors come in order: each one's sentences, then its chunks
+            n, m = r.size
+            sentence_vectors.append(vectors[:n])
+            chunk_vectors.append(vectors[n : n + m])
+            vectors = vectors[n + m :]
     documents = [r.document for r in records]
-    progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
-    progress("BM25 tables")
-    bm25 = _bm25(old_bm25, records)
 
     manifest = {
         "format": "rag-chat index",
@@ -162,11 +167,12 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         + [{"source": s.source, "sha256": s.sha256, "skipped": s.reason} for s in skipped],
         "libraries": library_versions(),
     }
+    progress("writing")
     folder = new_build_folder(index_dir)
     try:
         write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
                                        | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents],
-                    sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary,
+                    sentences, tokens, chunks, _stack(chunk_vectors, dimension), _stack(sentence_vectors, dimension), glossary,
                     {r.document.source: r.words for r in records}, join_facts([r.facts for r in records if r.size[0]]),
                     bm25)
         swap_in(folder, index_dir)
@@ -185,10 +191,8 @@ class _Records:
     tokens: list[list[str]]
     chunks: list[Chunk]
     words: list[str]  # its CC-CEDICT words: what it adds to the glossary
-    sentence_vectors: np.ndarray | None = None
-    chunk_vectors: np.ndarray | None = None
-    facts: Corpus | None = None  # its sentences' facts for the answer features, numbered from 0
-    embedded_texts: tuple[str, ...] | list[str] = ()  # what the embedder sees of its sentences, then its chunks
+    facts: Corpus  # its sentences' facts for the answer features, numbered from 0
+    embedded_texts: list[str]  # what the embedder sees of its sentences, then its chunks
 
     @property
     def size(self) -> tuple[int, int]:

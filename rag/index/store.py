@@ -142,7 +142,9 @@ def updated_bm25_tables(old: BM25Tables, old_ids: dict[str, np.ndarray], fresh_t
         keep = ids >= 0
         rows = np.concatenate([new_row[_term_rows(before["indptr"])[keep]], _term_rows(added["indptr"])])
         ids = np.concatenate([ids[keep], fresh_ids[name][added["ids"]]])
-        order = np.argsort(rows * sizes[name] + ids)  # postings in term order, ids increasing
+        # postings in term order, ids increasing: the old ones and the fresh ones are each sorted already
+        # (the new rows and ids keep the old order), and a stable sort (timsort) merges two runs in linear time
+        order = np.argsort(rows * sizes[name] + ids, kind="stable")
         indptr = np.zeros(len(vocabulary) + 1, np.int64)
         np.cumsum(np.bincount(rows, minlength=len(vocabulary)), out=indptr[1:])
         lengths = np.zeros(sizes[name], np.float32)
@@ -249,7 +251,7 @@ def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: 
     _write_jsonl(folder / "sentences.jsonl", sentences)
     _write_jsonl(folder / "terms.jsonl", sentence_tokens)
     _write_jsonl(folder / "chunks.jsonl", chunks)
-    (folder / "glossary.json").write_text(json.dumps(glossary, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    (folder / "glossary.json").write_bytes(orjson.dumps(glossary, option=orjson.OPT_INDENT_2) + b"\n")
     np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
     chunk_index = faiss.IndexFlatIP(sentence_vectors.shape[1])
     chunk_index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
@@ -267,7 +269,7 @@ def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: 
     hashes = {name: sha256_bytes((folder / name).read_bytes()) for name in DATA_FILES}
     sizes = {name: (folder / name).stat().st_size for name in VECTOR_FILES}
     manifest = {**manifest, "files": hashes, "sizes": sizes}
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")  # as json.dumps(indent=2)
 
 
 def new_build_folder(index_dir: Path) -> Path:
