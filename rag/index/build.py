@@ -25,7 +25,7 @@ from tqdm import tqdm
 from rag.answering.features import Corpus, corpus_facts
 
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
-from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder
+from rag.embedding import DEFAULT_MODEL, Embedder, embed_with, load_embedder
 from rag.embedding.use import UniversalSentenceEncoder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
@@ -257,7 +257,7 @@ def _loading_embedder(model: str, start: bool):
         yield None
         return
     process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    process.submit(_embed_batch, model, [])
+    process.submit(embed_with, model, [])
     try:
         yield process
     finally:  # not waiting: when every text was in the embedding cache, the model may still be loading
@@ -296,18 +296,8 @@ def _split_all(documents: list[Document], chunking: ChunkingConfig, pool: Proces
     return out
 
 
-_worker_embedder: Embedder | None = None
-
-
-def _embed_batch(model: str, texts: list[str]) -> np.ndarray:
-    global _worker_embedder
-    if _worker_embedder is None:
-        _worker_embedder = load_embedder(model)
-    return np.asarray(_worker_embedder.embed_documents(texts), np.float32)
-
-
 def _embed_in_workers(pool: ProcessPoolExecutor, model: str, batches: Iterable[list[str]]) -> Iterator[np.ndarray]:
-    return pool.map(partial(_embed_batch, model), batches)
+    return pool.map(partial(embed_with, model), batches)
 
 
 def _embed_here(embedder: Embedder) -> Callable[[Iterable[list[str]]], Iterator[np.ndarray]]:
