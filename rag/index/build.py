@@ -30,10 +30,10 @@ from rag.embedding.use import UniversalSentenceEncoder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.errors import IndexLoadError
-from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables, changed_sources, check_files, chunk_row,
-                             document_facts, join_facts, new_build_folder, read_lines, read_manifest,
-                             renumbered_chunk, renumbered_sentence, seed_hashes, sentence_row, swap_in,
-                             updated_bm25_tables, write_index)
+from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables, IndexLines, changed_sources,
+                             check_files, chunk_row, document_facts, join_facts, new_build_folder, read_lines,
+                             read_manifest, renumbered_chunk, renumbered_sentence, seed_hashes, sentence_row,
+                             swap_in, updated_bm25_tables, write_index)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
 from rag.retrieval.glossary import build_glossary, dictionary_words
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
@@ -94,8 +94,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     few = embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES
     with _loading_embedder(model, few and model == DEFAULT_MODEL) as loading:
         progress("reading the current index")
-        stored, old_bm25 = ({}, EMPTY_BM25) if full else _stored_records(index_dir, embedder.name if embedder else model,
-                                                                         chunking)
+        stored, old = ({}, None) if full else _stored_records(index_dir, embedder.name if embedder else model, chunking)
         items, skipped = _read(seeds_dir, stored, hashes)
         for s in skipped:
             progress(f"skipped {quote_name(s.source)}: {s.reason}")
@@ -121,7 +120,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
             progress(f"{len(records)} documents, {len(sentences)} sentences, {len(chunks)} chunks; glossary")
             glossary = build_glossary({w for r in records for w in r.words})
             progress("BM25 tables")
-            bm25 = _bm25(old_bm25, records)
+            bm25 = _bm25(EMPTY_BM25 if old is None else old.bm25, records)
             # The vectors last: a model loading in another process has had all the time above.
             texts = [t for r in fresh.values() for t in r.embedded_texts]
             if texts or embedder is not None or not stored:
@@ -173,7 +172,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
                                        | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents],
                     sentences, tokens, chunks, _stack(chunk_vectors, dimension), _stack(sentence_vectors, dimension), glossary,
-                    {r.document.source: r.words for r in records}, join_facts([r.facts for r in records if r.size[0]]),
+                    {r.document.source: r.words for r in records}, _facts(records, old),
                     bm25)
         swap_in(folder, index_dir)
     finally:
@@ -216,7 +215,6 @@ class _Stored:
     words: tuple[str, ...]
     sentence_vectors: np.ndarray
     chunk_vectors: np.ndarray
-    facts: Corpus
     stored_at: tuple[int, int, int]
 
     @property
@@ -333,18 +331,18 @@ def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: C
 
 
 def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig
-                    ) -> tuple[dict[str, _Kept], BM25Tables]:
-    """Source -> its records in the index at `index_dir`, and that index's BM25 tables; empty ones when there is
+                    ) -> tuple[dict[str, _Kept], IndexLines | None]:
+    """Source -> its records in the index at `index_dir`, and that index as read; empty and None when there is
     none that a build can reuse (missing, damaged, another format, embedder or chunking, or written before the
     manifest counted each document's sentences and chunks)."""
     try:
         manifest = read_manifest(index_dir)
         if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
                 or not all("skipped" in row or "chunks" in row for row in manifest["sources"])):
-            return {}, EMPTY_BM25
+            return {}, None
         stored = read_lines(index_dir)
     except (IndexLoadError, KeyError, TypeError):
-        return {}, EMPTY_BM25
+        return {}, None
     texts = {row["source"]: row for row in stored.documents}
     kept = {}
     sentence_at = chunk_at = document_row = 0
@@ -360,10 +358,27 @@ def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfi
                        None if text.get("pages") is None else tuple(text["pages"]))
         kept[source] = _Kept(row["sha256"], _Stored(doc, stored.sentences[a:b], stored.terms[a:b], stored.chunks[c:d],
                                                     stored.words[source], stored.sentence_vectors[a:b],
-                                                    stored.chunk_vectors[c:d], document_facts(stored.facts, a, b),
-                                                    (a, c, document_row)))
+                                                    stored.chunk_vectors[c:d], (a, c, document_row)))
         sentence_at, chunk_at, document_row = b, d, document_row + (b > a)
-    return kept, stored.bm25
+    return kept, stored
+
+
+def _facts(records: list[_Records | _Stored], old: IndexLines | None) -> Corpus:
+    """The sentence facts of `records`, in index order: documents kept side by side are one slice of the old
+    index's facts."""
+    parts, run = [], None  # run: the old sentence range of the kept documents being gathered
+    for r in records:
+        if isinstance(r, _Stored) and run is not None and run[1] == r.stored_at[0]:
+            run = (run[0], run[1] + r.size[0])
+            continue
+        if run is not None and run[1] > run[0]:
+            parts.append(document_facts(old.facts, *run))
+        run = (r.stored_at[0], r.stored_at[0] + r.size[0]) if isinstance(r, _Stored) else None
+        if isinstance(r, _Records) and r.size[0]:
+            parts.append(r.facts)
+    if run is not None and run[1] > run[0]:
+        parts.append(document_facts(old.facts, *run))
+    return join_facts(parts)
 
 
 def _bm25(old: BM25Tables, records: list[_Records | _Stored]) -> BM25Tables:

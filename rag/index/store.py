@@ -178,7 +178,7 @@ NUMBERING_FACTS = {"document": "documents", "first": "sentences", "last": "sente
 
 
 def document_facts(corpus: Corpus, a: int, b: int) -> Corpus:
-    """The facts of sentences a:b (one document's) as that document alone would have them."""
+    """The facts of sentences a:b (of whole documents) as an index of those documents alone would have them."""
     values = {}
     for field in FACT_FIELDS:
         value = getattr(corpus, field)[a:b]
@@ -192,10 +192,11 @@ def document_facts(corpus: Corpus, a: int, b: int) -> Corpus:
 
 
 def join_facts(parts: list[Corpus]) -> Corpus:
-    """The facts of an index made of documents whose facts are `parts`, in order (one per document with
-    sentences): what `corpus_facts` computes over all of them at once."""
+    """The facts of an index made of documents whose facts are `parts`, in order (each of one or more documents
+    with sentences): what `corpus_facts` computes over all of them at once."""
     values = {}
     sentence_offsets = np.cumsum([0] + [len(p.document) for p in parts])
+    document_offsets = np.cumsum([0] + [int(p.document[-1]) + 1 if len(p.document) else 0 for p in parts])
     for field in FACT_FIELDS:
         kind = NUMBERING_FACTS.get(field)
         if field in TEXT_FACTS:
@@ -205,7 +206,7 @@ def join_facts(parts: list[Corpus]) -> Corpus:
         for n, part in enumerate(parts):
             value = getattr(part, field)
             if kind == "documents":
-                value = value + n
+                value = value + document_offsets[n]
             elif kind == "sentences":
                 value = np.where(value >= 0, value + sentence_offsets[n], value)
             arrays.append(value)
