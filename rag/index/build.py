@@ -108,7 +108,6 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
             progress(f"reading {len(new)} new or changed files")
             fresh = {r.document.source: r for r in _split_all(new, chunking, pool)}
             records = [fresh[item.source] if isinstance(item, Document) else item for item in items]
-            progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
             sentences: list = []  # the rows of sentences.jsonl, terms.jsonl and chunks.jsonl
             tokens: list = []
             chunks: list = []
@@ -117,7 +116,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
                 sentences += rows[0]
                 tokens += rows[1]
                 chunks += rows[2]
-            progress(f"{len(records)} documents, {len(sentences)} sentences, {len(chunks)} chunks; glossary")
+            progress("glossary")
             glossary = build_glossary({w for r in records for w in r.words})
             progress("BM25 tables")
             bm25 = _bm25(EMPTY_BM25 if old is None else old.bm25, records)
@@ -152,6 +151,8 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
             chunk_vectors.append(vectors[n : n + m])
             vectors = vectors[n + m :]
     documents = [r.document for r in records]
+    progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
+    progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
 
     manifest = {
         "format": "rag-chat index",
