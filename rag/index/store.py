@@ -4,13 +4,14 @@ on load.
 Layout of an index folder (FORMAT_VERSION 4). Everything a question needs is saved at build time, so that
 loading is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use
 (their Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
-    manifest.json        format version, embedder, chunking, sources with sha256, library versions, build time,
-                         and the sha256 of every other file here
+    manifest.json        format version, embedder, chunking, sources (sha256, characters, and the number of
+                         sentences and chunks, by which an update finds a document's lines), library versions,
+                         build time, and the sha256 of every other file here
     documents.jsonl      one line per source: source, encoding, sha256, text (decoded as on disk, or extracted
                          from a PDF, Word or HTML file), and for a PDF pages: the offset where each page starts
     sentences.jsonl      one line per sentence: id, source, start, end, text, header, quotable, heading
     chunks.jsonl         one line per chunk: id, source, start, end, text, sentence ids
-    terms.jsonl          one line per sentence: its search terms (read by `rag build` only, to update the index)
+    terms.jsonl          one line per sentence: its search terms (kept for updates, which copy the lines)
     words.jsonl          one line per source: its CC-CEDICT words (read by `rag build` only, for the glossary)
     glossary.json        English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
     sentences.npy        float32 (sentences, dimension) unit embeddings, row i = sentence i
