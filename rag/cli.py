@@ -36,7 +36,7 @@ def cmd_build(args) -> int:
 
     report = rag.build(args.seeds, args.index, model=args.model,
                        chunking=ChunkingConfig(args.chunk_sentences, args.chunk_overlap),
-                       progress=_progress(args), full=args.full)
+                       progress=_progress(args), full=args.full, spawn_embedder=True)
     _print_report(report)
     return 0
 

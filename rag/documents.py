@@ -34,7 +34,8 @@ def _update(index: Path, settings: BuildSettings, progress: Callable[[str], None
     """Bring the index up to date with its seeds folder, as it was built; returns the BuildReport."""
     import rag
 
-    return rag.build(settings.seeds, index, model=settings.model, chunking=settings.chunking, progress=progress)
+    return rag.build(settings.seeds, index, model=settings.model, chunking=settings.chunking, progress=progress,
+                     spawn_embedder=True)  # run by `rag add`/`rag remove` and `rag serve`, whose top levels are guarded
 
 
 def add_documents(index: Path, files: list[Path], fallback_seeds: Path,

@@ -79,6 +79,21 @@ def run(*args, cwd):
     return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+def test_an_index_whose_manifest_does_not_count_sentences_is_rebuilt_in_full(tmp_path):
+    """Written before the manifest counted each document's sentences and chunks (which an update needs to find
+    a document's lines without parsing them): the first update reads every file again, and then updates."""
+    index = build_index(tmp_path, {"tiny.txt": TINY, "part0.txt": _parts()[0]})
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    for row in manifest["sources"]:
+        del row["sentences"], row["chunks"]
+    (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / "seeds" / "report.txt").write_text("星河科技成立于 2012 年，总部位于杭州。\n", encoding="utf-8")
+    assert rag.build(tmp_path / "seeds", index).read == 3
+    (tmp_path / "seeds" / "report.txt").unlink()
+    assert rag.build(tmp_path / "seeds", index).read == 0
+    assert rag.load(index).ask("小明在哪所大学读书？").citations[0].quote == "小明在北京大学读书。"
+
+
 def test_rag_add_and_remove_from_the_command_line(tmp_path):
     build_index(tmp_path, {"tiny.txt": TINY})
     outside = tmp_path / "inbox"

@@ -32,6 +32,17 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+_loaded: dict[str, Embedder] = {}
+
+
+def embed_with(name: str, texts: list[str]) -> np.ndarray:
+    """`texts` embedded by the model `name`, loaded once per process: what a build's helper processes run (this
+    module imports little, so such a process starts fast)."""
+    if name not in _loaded:
+        _loaded[name] = load_embedder(name)
+    return np.asarray(_loaded[name].embed_documents(texts), np.float32)
+
+
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     """The embedder for a model name from `rag build --model` or the manifest; raises ModelError."""
     if name == DEFAULT_MODEL:

@@ -19,18 +19,21 @@ from typing import Callable
 
 import jieba
 import numpy as np
+import orjson
 from tqdm import tqdm
 
 from rag.answering.features import Corpus, corpus_facts
 
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
-from rag.embedding import DEFAULT_MODEL, Embedder, load_embedder, open_embedder
+from rag.embedding import DEFAULT_MODEL, Embedder, embed_with, load_embedder
 from rag.embedding.use import UniversalSentenceEncoder
 from rag.jieba_on_disk import ensure_table
 from rag.index.embedding_cache import cache_dir_for, embed_with_cache
 from rag.errors import IndexLoadError
-from rag.index.store import (FORMAT_VERSION, check_files, document_facts, join_facts, new_build_folder, read_index,
-                             read_manifest, stale_sources, swap_in, write_index)
+from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables, IndexLines, changed_sources,
+                             check_files, chunk_row, document_facts, join_facts, new_build_folder, read_lines,
+                             read_manifest, renumbered_chunk, renumbered_sentence, seed_hashes, sentence_row,
+                             swap_in, updated_bm25_tables, write_index)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
 from rag.retrieval.glossary import build_glossary, dictionary_words
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
@@ -71,74 +74,89 @@ def library_versions() -> dict[str, str]:
 
 def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", model: str = DEFAULT_MODEL,
           chunking: ChunkingConfig = ChunkingConfig(), embedder: Embedder | None = None,
-          progress: Callable[[str], None] = lambda message: None, full: bool = False) -> BuildReport:
+          progress: Callable[[str], None] = lambda message: None, full: bool = False,
+          spawn_embedder: bool = False) -> BuildReport:
     """Build the index of `seeds_dir` into `index_dir`. The old index stays in place and working until the
     new one is complete; a failed or interrupted build leaves it untouched.
 
     Unless `full`, files unchanged since the index in `index_dir` was built (same sha256, same embedder and
     chunking) keep their stored records (text, sentences, terms, chunks, vectors); only the others are read,
-    split and embedded, so the time goes with what changed. The result is the same as a full build."""
+    split and embedded, so the time goes with what changed. The result is the same as a full build.
+
+    `spawn_embedder`: with a few files to embed, load the embedder in a spawned process while the index is
+    read (`rag build`, `rag add` and the Documents tab do). Off by default: a spawned process re-imports the
+    calling program, whose top level must then be guarded by `if __name__ == "__main__":`."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     changes: list[str] = []
+    hashes: dict[str, str] = {}  # of the seeds, when `_unchanged` read them
     if not full:
-        report, changes = _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)
+        report, changes, hashes = _unchanged(seeds_dir, index_dir, embedder.name if embedder else model, chunking)
         if report is not None:
             for s in report.skipped:
                 progress(f"skipped {quote_name(s.source)}: {s.reason}")
             return replace(report, seconds=time.perf_counter() - started)
-    if embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES:
-        embedder = open_embedder(model)  # a few files to embed (`rag add`): it starts while the index is read
-    stored = {} if full else _stored_records(index_dir, embedder.name if embedder else model, chunking)
-    items, skipped = _read(seeds_dir, stored)
-    for s in skipped:
-        progress(f"skipped {quote_name(s.source)}: {s.reason}")
-    new = [item for item in items if isinstance(item, Document)]
-    if sum(len(d.text) for d in new) > BULK_CHARS:
-        jieba.initialize()  # the whole table in memory: documents are cut in bulk
-    ensure_table()  # so that later single questions start fast
+    few = spawn_embedder and embedder is None and 0 < sum(not c.startswith("removed") for c in changes) <= FEW_CHANGES
+    with _loading_embedder(model, few and model == DEFAULT_MODEL) as loading:
+        progress("reading the current index")
+        stored, old = ({}, None) if full else _stored_records(index_dir, embedder.name if embedder else model, chunking)
+        items, skipped = _read(seeds_dir, stored, hashes)
+        for s in skipped:
+            progress(f"skipped {quote_name(s.source)}: {s.reason}")
+        new = [item for item in items if isinstance(item, Document)]
+        if sum(len(d.text) for d in new) > BULK_CHARS:
+            jieba.initialize()  # the whole table in memory: documents are cut in bulk
+        ensure_table()  # so that later single questions start fast
 
-    parallel = WORKERS > 1 and sum(len(d.text) for d in new) >= PARALLEL_CHARS
-    with _workers(parallel) as pool:
-        fresh = _split_all(new, chunking, pool)
-        texts = [t for r in fresh for t in r.embedded_texts]
-        if texts or embedder is not None or not stored:
-            if embedder is None and pool is not None and model == DEFAULT_MODEL:
-                # the workers embed; this process never loads the model
-                name, dimension = model, UniversalSentenceEncoder.dimension
-                embed = partial(_embed_in_workers, pool, model)
-            else:
-                embedder = embedder or load_embedder(model)
-                name, dimension, embed = embedder.name, embedder.dimension, _embed_here(embedder)
-            with _bar(len(texts), "embedding") as bar:
-                def embedded(done: int, total: int) -> None:
-                    bar.update(done - bar.n)
-                    progress(f"embedded {done}/{total}")
+        parallel = WORKERS > 1 and sum(len(d.text) for d in new) >= PARALLEL_CHARS
+        with _workers(parallel) as pool:
+            progress(f"reading {len(new)} new or changed files")
+            fresh = {r.document.source: r for r in _split_all(new, chunking, pool)}
+            records = [fresh[item.source] if isinstance(item, Document) else item for item in items]
+            sentences: list = []  # the rows of sentences.jsonl, terms.jsonl and chunks.jsonl
+            tokens: list = []
+            chunks: list = []
+            for r in records:
+                rows = r.rows(len(sentences), len(chunks))
+                sentences += rows[0]
+                tokens += rows[1]
+                chunks += rows[2]
+            progress("glossary")
+            glossary = build_glossary({w for r in records for w in r.words})
+            progress("BM25 tables")
+            bm25 = _bm25(EMPTY_BM25 if old is None else old.bm25, records)
+            # The vectors last: a model loading in another process has had all the time above.
+            texts = [t for r in fresh.values() for t in r.embedded_texts]
+            if texts or embedder is not None or not stored:
+                workers = pool or loading
+                if embedder is None and workers is not None and model == DEFAULT_MODEL:
+                    # the workers embed; this process never loads the model
+                    name, dimension = model, UniversalSentenceEncoder.dimension
+                    embed = partial(_embed_in_workers, workers, model)
+                else:
+                    embedder = embedder or load_embedder(model)
+                    name, dimension, embed = embedder.name, embedder.dimension, _embed_here(embedder)
+                with _bar(len(texts), "embedding") as bar:
+                    def embedded(done: int, total: int) -> None:
+                        bar.update(done - bar.n)
+                        progress(f"embedded {done}/{total}")
 
-                vectors, reused = embed_with_cache(embed, dimension, texts, cache_dir_for(index_dir, name), embedded)
-        else:  # files removed or nothing changed: the embedder is not even loaded
-            name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
-            vectors, reused = np.zeros((0, dimension), np.float32), 0
-    made = {}
-    for r in fresh:
-        n = len(r.sentences)
-        made[r.document.source] = replace(r, sentence_vectors=vectors[:n],
-                                          chunk_vectors=_chunk_vectors(vectors[:n], r.chunks, dimension))
-        vectors = vectors[n:]
-    records = [made[item.source] if isinstance(item, Document) else item for item in items]
-    progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
-
-    sentences: list[Sentence] = []
-    tokens: list[list[str]] = []
-    chunks: list[Chunk] = []
+                    vectors, reused = embed_with_cache(embed, dimension, texts, cache_dir_for(index_dir, name), embedded)
+            else:  # files removed or nothing changed: the embedder is not even loaded
+                name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
+                vectors, reused = np.zeros((0, dimension), np.float32), 0
+    sentence_vectors, chunk_vectors = [], []
     for r in records:
-        chunks += [replace(c, sentence_ids=tuple(len(sentences) + i for i in c.sentence_ids)) for c in r.chunks]
-        sentences += r.sentences
-        tokens += r.tokens
-    glossary = build_glossary({w for r in records for w in r.words})
-    sentence_vectors = _stack([r.sentence_vectors for r in records], dimension)
-    chunk_vectors = _stack([r.chunk_vectors for r in records], dimension)
+        if isinstance(r, _Stored):
+            sentence_vectors.append(r.sentence_vectors)
+            chunk_vectors.append(r.chunk_vectors)
+        else:  # the fresh records' sentence vectors come in order
+            n = len(r.sentences)
+            sentence_vectors.append(vectors[:n])
+            chunk_vectors.append(_chunk_vectors(vectors[:n], r.chunks, dimension))
+            vectors = vectors[n:]
     documents = [r.document for r in records]
+    progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
     progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
 
     manifest = {
@@ -149,17 +167,19 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
         "embedder": {"name": name, "dimension": dimension},
         "chunking": asdict(chunking),
         "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},
-        "sources": [{"source": d.source, "sha256": d.sha256, "encoding": d.encoding, "chars": len(d.text)} for d in documents]
+        "sources": [{"source": r.document.source, "sha256": r.document.sha256, "encoding": r.document.encoding,
+                     "chars": len(r.document.text), "sentences": r.size[0], "chunks": r.size[1]} for r in records]
         + [{"source": s.source, "sha256": s.sha256, "skipped": s.reason} for s in skipped],
         "libraries": library_versions(),
     }
+    progress("writing")
     folder = new_build_folder(index_dir)
     try:
         write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
                                        | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents],
-                    sentences, tokens, chunks, chunk_vectors, sentence_vectors, glossary,
-                    {r.document.source: r.words for r in records}, join_facts([r.facts for r in records if r.sentences]),
-                    progress)
+                    sentences, tokens, chunks, _stack(chunk_vectors, dimension), _stack(sentence_vectors, dimension), glossary,
+                    {r.document.source: r.words for r in records}, _facts(records, old),
+                    bm25)
         swap_in(folder, index_dir)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -183,10 +203,42 @@ class _Records:
     tokens: list[list[str]]
     chunks: list[Chunk]
     words: list[str]  # its CC-CEDICT words: what it adds to the glossary
-    sentence_vectors: np.ndarray | None = None
-    chunk_vectors: np.ndarray | None = None
-    facts: Corpus | None = None  # its sentences' facts for the answer features, numbered from 0
-    embedded_texts: tuple[str, ...] | list[str] = ()  # what the embedder sees of its sentences
+    facts: Corpus  # its sentences' facts for the answer features, numbered from 0
+    embedded_texts: list[str]  # what the embedder sees of its sentences
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return len(self.sentences), len(self.chunks)
+
+    def rows(self, first_sentence: int, first_chunk: int) -> tuple[list, list, list]:
+        """Its rows of sentences.jsonl, terms.jsonl and chunks.jsonl, placed at these ids."""
+        return ([sentence_row(first_sentence + i, s) for i, s in enumerate(self.sentences)], self.tokens,
+                [chunk_row(first_chunk + i, c, first_sentence) for i, c in enumerate(self.chunks)])
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """One document's share of the index being updated, kept as written there: the lines of its sentences,
+    terms and chunks, and where they start (in the sentence, chunk and BM25 document tables)."""
+
+    document: Document
+    sentence_lines: list[bytes]
+    term_lines: list[bytes]
+    chunk_lines: list[bytes]
+    words: tuple[str, ...]
+    sentence_vectors: np.ndarray
+    chunk_vectors: np.ndarray
+    stored_at: tuple[int, int, int]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return len(self.sentence_lines), len(self.chunk_lines)
+
+    def rows(self, first_sentence: int, first_chunk: int) -> tuple[list, list, list]:
+        shift = first_sentence - self.stored_at[0]
+        return ([renumbered_sentence(line, first_sentence + i) for i, line in enumerate(self.sentence_lines)],
+                [orjson.Fragment(line) for line in self.term_lines],
+                [renumbered_chunk(line, first_chunk + i, shift) for i, line in enumerate(self.chunk_lines)])
 
 
 @dataclass(frozen=True)
@@ -194,7 +246,7 @@ class _Kept:
     """What the current index holds for one file, usable while the file's sha256 is the same."""
 
     sha256: str
-    item: _Records | Skipped
+    item: _Stored | Skipped
 
 
 def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
@@ -205,6 +257,22 @@ def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
     return _Records(doc, sentences, tokens, chunks, sorted(words - STOPWORDS),
                     facts=corpus_facts(sentences, {doc.source: doc.text}),
                     embedded_texts=[to_simplified(x.text) for x in sentences])
+
+
+@contextmanager
+def _loading_embedder(model: str, start: bool):
+    """For a build with a few files to embed (`rag add`): a process that loads the embedder at once, on the other
+    core while this one reads the index (about 1 s of CPU, mostly Python holding the GIL: in a thread of this
+    process it would slow the reading as much as it saves). None when not `start`."""
+    if not start:
+        yield None
+        return
+    process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    process.submit(embed_with, model, [])
+    try:
+        yield process
+    finally:  # not waiting: when every text was in the embedding cache, the model may still be loading
+        process.shutdown(wait=False, cancel_futures=True)
 
 
 @contextmanager
@@ -239,18 +307,8 @@ def _split_all(documents: list[Document], chunking: ChunkingConfig, pool: Proces
     return out
 
 
-_worker_embedder: Embedder | None = None
-
-
-def _embed_batch(model: str, texts: list[str]) -> np.ndarray:
-    global _worker_embedder
-    if _worker_embedder is None:
-        _worker_embedder = load_embedder(model)
-    return np.asarray(_worker_embedder.embed_documents(texts), np.float32)
-
-
 def _embed_in_workers(pool: ProcessPoolExecutor, model: str, batches: Iterable[list[str]]) -> Iterator[np.ndarray]:
-    return pool.map(partial(_embed_batch, model), batches)
+    return pool.map(partial(embed_with, model), batches)
 
 
 def _embed_here(embedder: Embedder) -> Callable[[Iterable[list[str]]], Iterator[np.ndarray]]:
@@ -263,74 +321,115 @@ def _bar(total: int, what: str) -> tqdm:
 
 
 def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig
-               ) -> tuple[BuildReport | None, list[str]]:
+               ) -> tuple[BuildReport | None, list[str], dict[str, str]]:
     """The report of a build that has nothing to do (the index is intact and was built from these very seeds
-    with these settings), else None; and the files changed since the index in `index_dir` was built (empty
-    when unknown)."""
+    with these settings), else None; the files changed since the index in `index_dir` was built, and the
+    seeds' `seed_hashes` (both empty when unknown)."""
     try:
         manifest = read_manifest(index_dir)
         if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
                 or manifest["seeds"] != os.path.relpath(seeds_dir.resolve(), index_dir.resolve())
                 or not seeds_dir.is_dir()):
-            return None, []
-        if changes := stale_sources(index_dir, manifest):
-            return None, changes
+            return None, [], {}
+        hashes = seed_hashes(seeds_dir)
+        if changes := changed_sources(manifest, hashes):
+            return None, changes, hashes
         check_files(index_dir, manifest)
     except (IndexLoadError, KeyError, TypeError, OSError):
-        return None, []
+        return None, [], {}
     skipped = tuple(Skipped(d["source"], d["skipped"], d["sha256"]) for d in manifest["sources"] if "skipped" in d)
     counts = manifest.get("counts", {})
     return BuildReport(str(index_dir), len(manifest["sources"]) - len(skipped), skipped, counts.get("sentences", 0),
-                       counts.get("chunks", 0), 0, 0, 0.0, 0), []
+                       counts.get("chunks", 0), 0, 0, 0.0, 0), [], hashes
 
 
-def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig) -> dict[str, _Kept]:
-    """Source -> its records in the index at `index_dir`; empty when there is none that a build can reuse
-    (missing, damaged, another format, embedder or chunking)."""
+def _stored_records(index_dir: Path, embedder_name: str, chunking: ChunkingConfig
+                    ) -> tuple[dict[str, _Kept], IndexLines | None]:
+    """Source -> its records in the index at `index_dir`, and that index as read; empty and None when there is
+    none that a build can reuse (missing, damaged, another format, embedder or chunking, or written before the
+    manifest counted each document's sentences and chunks)."""
     try:
         manifest = read_manifest(index_dir)
-        if manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking):
-            return {}
-        stored = read_index(index_dir, check_seeds=False)
+        if (manifest["embedder"]["name"] != embedder_name or manifest["chunking"] != asdict(chunking)
+                or not all("skipped" in row or "chunks" in row for row in manifest["sources"])):
+            return {}, None
+        stored = read_lines(index_dir)
     except (IndexLoadError, KeyError, TypeError):
-        return {}
-    terms, words = stored.read_terms(), stored.read_words()
-    sentence_ranges, chunk_ranges = _ranges(stored.sentences), _ranges(stored.chunks)
-    chunk_vectors = stored.chunk_vectors  # copied out of the FAISS index once
+        return {}, None
+    texts = {row["source"]: row for row in stored.documents}
     kept = {}
+    sentence_at = chunk_at = document_row = 0
     for row in manifest["sources"]:
         source = row["source"]
         if "skipped" in row:
             kept[source] = _Kept(row["sha256"], Skipped(source, row["skipped"], row["sha256"]))
             continue
-        a, b = sentence_ranges.get(source, (0, 0))
-        c, d = chunk_ranges.get(source, (0, 0))
-        doc = Document(source, stored.documents[source], row["encoding"], row["sha256"], stored.pages.get(source))
-        chunks = [replace(x, sentence_ids=tuple(i - a for i in x.sentence_ids)) for x in stored.chunks[c:d]]
-        kept[source] = _Kept(row["sha256"], _Records(doc, stored.sentences[a:b], terms[a:b], chunks,
-                                                     list(words[source]), stored.sentence_vectors[a:b],
-                                                     chunk_vectors[c:d], document_facts(stored.corpus, a, b)))
-    return kept
+        a, b = sentence_at, sentence_at + row["sentences"]
+        c, d = chunk_at, chunk_at + row["chunks"]
+        text = texts[source]
+        doc = Document(source, text["text"], text["encoding"], text["sha256"],
+                       None if text.get("pages") is None else tuple(text["pages"]))
+        kept[source] = _Kept(row["sha256"], _Stored(doc, stored.sentences[a:b], stored.terms[a:b], stored.chunks[c:d],
+                                                    stored.words[source], stored.sentence_vectors[a:b],
+                                                    stored.chunk_vectors[c:d], (a, c, document_row)))
+        sentence_at, chunk_at, document_row = b, d, document_row + (b > a)
+    return kept, stored
 
 
-def _ranges(records: list) -> dict[str, tuple[int, int]]:
-    """Source -> (first, last + 1) position of its records; a document's records are contiguous."""
-    ranges: dict[str, tuple[int, int]] = {}
-    for i, r in enumerate(records):
-        first = ranges.get(r.source, (i, i))[0]
-        ranges[r.source] = (first, i + 1)
-    return ranges
+def _facts(records: list[_Records | _Stored], old: IndexLines | None) -> Corpus:
+    """The sentence facts of `records`, in index order: documents kept side by side are one slice of the old
+    index's facts."""
+    parts, run = [], None  # run: the old sentence range of the kept documents being gathered
+    for r in records:
+        if isinstance(r, _Stored) and run is not None and run[1] == r.stored_at[0]:
+            run = (run[0], run[1] + r.size[0])
+            continue
+        if run is not None and run[1] > run[0]:
+            parts.append(document_facts(old.facts, *run))
+        run = (r.stored_at[0], r.stored_at[0] + r.size[0]) if isinstance(r, _Stored) else None
+        if isinstance(r, _Records) and r.size[0]:
+            parts.append(r.facts)
+    if run is not None and run[1] > run[0]:
+        parts.append(document_facts(old.facts, *run))
+    return join_facts(parts)
 
 
-def _read(seeds_dir: Path, stored: dict[str, _Kept]) -> tuple[list[Document | _Records], list[Skipped]]:
-    """Each file under `seeds_dir` as its stored records when unchanged, else read; and the files skipped."""
+def _bm25(old: BM25Tables, records: list[_Records | _Stored]) -> BM25Tables:
+    """The BM25 tables of `records` (in index order), from the old index's tables and the fresh records' terms."""
+    old_ids = {name: np.full(len(old.arrays[name]["lengths"]), -1, np.int64) for name in BM25_TABLES}
+    fresh_ids: dict[str, list[int]] = {name: [] for name in BM25_TABLES}
+    fresh_tokens: list[list[str]] = []
+    fresh_groups: dict[str, list[list[int]]] = {"chunks": [], "documents": []}
+    at = dict.fromkeys(BM25_TABLES, 0)  # the next new id in each table
+    for r in records:
+        counts = {"sentences": r.size[0], "chunks": r.size[1], "documents": int(r.size[0] > 0)}
+        if isinstance(r, _Stored):
+            for name, first in zip(BM25_TABLES, r.stored_at):
+                old_ids[name][first : first + counts[name]] = np.arange(at[name], at[name] + counts[name])
+        else:
+            first = len(fresh_tokens)
+            fresh_tokens += r.tokens
+            fresh_groups["chunks"] += [[first + i for i in c.sentence_ids] for c in r.chunks]
+            fresh_groups["documents"] += [list(range(first, first + len(r.sentences)))] if r.sentences else []
+            for name in BM25_TABLES:
+                fresh_ids[name] += range(at[name], at[name] + counts[name])
+        for name in BM25_TABLES:
+            at[name] += counts[name]
+    return updated_bm25_tables(old, old_ids, fresh_tokens, fresh_groups,
+                               {name: np.array(ids, np.int64) for name, ids in fresh_ids.items()}, at)
+
+
+def _read(seeds_dir: Path, stored: dict[str, _Kept], hashes: dict[str, str]
+          ) -> tuple[list[Document | _Stored], list[Skipped]]:
+    """Each file under `seeds_dir` as its stored records when unchanged (its sha256 in `hashes`, else read
+    here), else read; and the files skipped."""
     if not stored or not seeds_dir.is_dir():
         return read_documents(seeds_dir)
     files, skipped = scan_seeds(seeds_dir)
     items = []
     for source, path in files:
         kept = stored.get(source)
-        if kept is not None and kept.sha256 == sha256_bytes(path.read_bytes()):
+        if kept is not None and kept.sha256 == (hashes.get(source) or sha256_bytes(path.read_bytes())):
             item = kept.item
         else:
             item = read_document(path, source)

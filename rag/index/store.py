@@ -4,13 +4,14 @@ on load.
 Layout of an index folder (FORMAT_VERSION 5). Everything a question needs is saved at build time, so that
 loading is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use
 (their Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
-    manifest.json        format version, embedder, chunking, sources with sha256, library versions, build time,
-                         and the sha256 of every other file here
+    manifest.json        format version, embedder, chunking, sources (sha256, characters, and the number of
+                         sentences and chunks, by which an update finds a document's lines), library versions,
+                         build time, and the sha256 of every other file here
     documents.jsonl      one line per source: source, encoding, sha256, text (decoded as on disk, or extracted
                          from a PDF, Word or HTML file), and for a PDF pages: the offset where each page starts
     sentences.jsonl      one line per sentence: id, source, start, end, text, header, quotable, heading
     chunks.jsonl         one line per chunk: id, source, start, end, text, sentence ids
-    terms.jsonl          one line per sentence: its search terms (read by `rag build` only, to update the index)
+    terms.jsonl          one line per sentence: its search terms (kept for updates, which copy the lines)
     words.jsonl          one line per source: its CC-CEDICT words (read by `rag build` only, for the glossary)
     glossary.json        English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
     sentences.npy        float32 (sentences, dimension) unit embeddings, row i = sentence i
@@ -46,7 +47,7 @@ import orjson
 from rag.answering.features import Corpus, corpus_facts
 from rag.chunking import Chunk, ChunkingConfig, Sentence
 from rag.errors import IndexLoadError, IndexStaleError
-from rag.retrieval.bm25 import ARRAYS, BM25, SENTENCE_K1, vocabulary_of
+from rag.retrieval.bm25 import ARRAYS, BM25, SENTENCE_K1
 from rag.sources import quote_name, scan_seeds, sha256_bytes
 
 FORMAT_VERSION = 5
@@ -101,17 +102,77 @@ def _write_jsonl(path: Path, rows) -> None:
     path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
 
 
-def bm25_tables(sentence_tokens: list[list[str]], chunks: list[Chunk], sentences: list[Sentence]
-                ) -> tuple[list[str], dict[str, BM25]]:
-    """The vocabulary and the three BM25 tables: over sentences, chunks (their sentences' terms) and documents."""
-    vocabulary = vocabulary_of(sentence_tokens)
-    sentence_table = BM25.from_documents(sentence_tokens, {t: i for i, t in enumerate(vocabulary)}, k1=BM25_K1["sentences"])
-    documents: dict[str, list[int]] = {}
-    for i, s in enumerate(sentences):
-        documents.setdefault(s.source, []).append(i)
-    return vocabulary, {"sentences": sentence_table,
-                        "chunks": sentence_table.grouped([list(c.sentence_ids) for c in chunks], k1=BM25_K1["chunks"]),
-                        "documents": sentence_table.grouped(list(documents.values()), k1=BM25_K1["documents"])}
+@dataclass(frozen=True)
+class BM25Tables:
+    """The vocabulary (sorted: term row t is vocabulary[t]) and the arrays of the three BM25 tables over it:
+    sentences, chunks (their sentences' terms) and documents, as `BM25.arrays` gives them."""
+
+    vocabulary: list[str]
+    arrays: dict[str, dict[str, np.ndarray]]
+
+
+EMPTY_BM25 = BM25Tables([], {name: {"indptr": np.zeros(1, np.int64), "ids": np.zeros(0, np.int32),
+                                    "tfs": np.zeros(0, np.float32), "lengths": np.zeros(0, np.float32)}
+                             for name in BM25_TABLES})
+
+
+def updated_bm25_tables(old: BM25Tables, old_ids: dict[str, np.ndarray], fresh_tokens: list[list[str]],
+                        fresh_groups: dict[str, list[list[int]]], fresh_ids: dict[str, np.ndarray],
+                        sizes: dict[str, int]) -> BM25Tables:
+    """The BM25 tables of an index that keeps some records of an old one (EMPTY_BM25 for a full build) and adds
+    fresh ones: the old tables' postings merged with the fresh records', instead of every sentence's terms counted
+    again.
+
+    Per table: `old_ids[table][i]` is the new id of the old table's record i (-1: gone), `fresh_ids[table]` the
+    new ids of the fresh records, `sizes[table]` the new number of records. The fresh sentences' terms are
+    `fresh_tokens`; `fresh_groups` lists, for each fresh chunk and document, its positions in `fresh_tokens`.
+    Term frequencies and lengths are whole numbers in float32, so the result is exactly a full build's: the
+    vocabulary is the terms of the sentences kept and added, sorted."""
+    old_rows = _term_rows(old.arrays["sentences"]["indptr"])
+    kept = old_ids["sentences"][old.arrays["sentences"]["ids"]] >= 0
+    used = np.flatnonzero(np.bincount(old_rows[kept], minlength=len(old.vocabulary)))
+    kept_terms = [old.vocabulary[t] for t in used]
+    vocabulary = sorted(kept_terms + list({t for terms in fresh_tokens for t in terms}.difference(kept_terms)))
+    row_of = {t: i for i, t in enumerate(vocabulary)}
+    new_row = np.full(len(old.vocabulary), -1, np.int64)
+    new_row[used] = [row_of[t] for t in kept_terms]
+    fresh = bm25_tables_of_groups(fresh_tokens, row_of, fresh_groups)
+    tables = {}
+    for name in BM25_TABLES:
+        before, added = old.arrays[name], fresh[name]
+        ids = old_ids[name][before["ids"]]
+        keep = ids >= 0
+        rows = np.concatenate([new_row[_term_rows(before["indptr"])[keep]], _term_rows(added["indptr"])])
+        ids = np.concatenate([ids[keep], fresh_ids[name][added["ids"]]])
+        # postings in term order, ids increasing: the old ones and the fresh ones are each sorted already
+        # (the new rows and ids keep the old order), and a stable sort (timsort) merges two runs in linear time
+        order = np.argsort(rows * sizes[name] + ids, kind="stable")
+        indptr = np.zeros(len(vocabulary) + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(vocabulary)), out=indptr[1:])
+        lengths = np.zeros(sizes[name], np.float32)
+        stays = old_ids[name] >= 0
+        lengths[old_ids[name][stays]] = before["lengths"][stays]
+        lengths[fresh_ids[name]] = added["lengths"]
+        tables[name] = {"indptr": indptr, "ids": ids[order].astype(np.int32),
+                        "tfs": np.concatenate([before["tfs"][keep], added["tfs"]])[order], "lengths": lengths}
+    return BM25Tables(vocabulary, tables)
+
+
+def bm25_tables_of_groups(sentence_tokens: list[list[str]], row_of: dict[str, int],
+                          groups: dict[str, list[list[int]]]) -> dict[str, dict[str, np.ndarray]]:
+    """The three tables' arrays over the vocabulary `row_of`; chunks and documents are the `groups` of sentences."""
+    if not sentence_tokens:
+        empty = {"indptr": np.zeros(len(row_of) + 1, np.int64), "ids": np.zeros(0, np.int32),
+                 "tfs": np.zeros(0, np.float32), "lengths": np.zeros(0, np.float32)}
+        return {name: empty for name in BM25_TABLES}
+    sentence_table = BM25.from_documents(sentence_tokens, row_of)
+    return {"sentences": sentence_table.arrays(), "chunks": sentence_table.grouped(groups["chunks"]).arrays(),
+            "documents": sentence_table.grouped(groups["documents"]).arrays()}
+
+
+def _term_rows(indptr: np.ndarray) -> np.ndarray:
+    """The term row of each posting."""
+    return np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
 
 
 # Facts that number documents or sentences: a document's own facts count from 0, the index's from its place.
@@ -119,7 +180,7 @@ NUMBERING_FACTS = {"document": "documents", "first": "sentences", "last": "sente
 
 
 def document_facts(corpus: Corpus, a: int, b: int) -> Corpus:
-    """The facts of sentences a:b (one document's) as that document alone would have them."""
+    """The facts of sentences a:b (of whole documents) as an index of those documents alone would have them."""
     values = {}
     for field in FACT_FIELDS:
         value = getattr(corpus, field)[a:b]
@@ -133,10 +194,11 @@ def document_facts(corpus: Corpus, a: int, b: int) -> Corpus:
 
 
 def join_facts(parts: list[Corpus]) -> Corpus:
-    """The facts of an index made of documents whose facts are `parts`, in order (one per document with
-    sentences): what `corpus_facts` computes over all of them at once."""
+    """The facts of an index made of documents whose facts are `parts`, in order (each of one or more documents
+    with sentences): what `corpus_facts` computes over all of them at once."""
     values = {}
     sentence_offsets = np.cumsum([0] + [len(p.document) for p in parts])
+    document_offsets = np.cumsum([0] + [int(p.document[-1]) + 1 if len(p.document) else 0 for p in parts])
     for field in FACT_FIELDS:
         kind = NUMBERING_FACTS.get(field)
         if field in TEXT_FACTS:
@@ -146,7 +208,7 @@ def join_facts(parts: list[Corpus]) -> Corpus:
         for n, part in enumerate(parts):
             value = getattr(part, field)
             if kind == "documents":
-                value = value + n
+                value = value + document_offsets[n]
             elif kind == "sentences":
                 value = np.where(value >= 0, value + sentence_offsets[n], value)
             arrays.append(value)
@@ -154,34 +216,52 @@ def join_facts(parts: list[Corpus]) -> Corpus:
     return Corpus(**values)
 
 
-def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: list[Sentence],
-                sentence_tokens: list[list[str]], chunks: list[Chunk], chunk_vectors: np.ndarray,
-                sentence_vectors: np.ndarray, glossary: dict[str, list[str]], words: dict[str, list[str]],
-                facts: Corpus, progress=lambda message: None) -> None:
+def sentence_row(i: int, s: Sentence) -> dict:
+    """Sentence `i` as a line of sentences.jsonl."""
+    return {"id": i, "source": s.source, "start": s.start, "end": s.end, "text": s.text,
+            "header": s.header, "quotable": s.quotable, "heading": s.heading}
+
+
+def chunk_row(i: int, c: Chunk, first_sentence: int) -> dict:
+    """Chunk `i` as a line of chunks.jsonl; its sentence ids count from `first_sentence`."""
+    return {"id": i, "source": c.source, "start": c.start, "end": c.end, "text": c.text,
+            "sentences": [first_sentence + j for j in c.sentence_ids]}
+
+
+# An update copies the lines of the documents it keeps; only the ids in them change, at fixed places (orjson
+# writes the keys in the order of the rows above): "id" first, and a chunk's "sentences" last.
+def renumbered_sentence(line: bytes, i: int) -> orjson.Fragment:
+    """A line of sentences.jsonl as sentence `i`."""
+    return orjson.Fragment(b'{"id":%d' % i + line[line.index(b","):])
+
+
+def renumbered_chunk(line: bytes, i: int, shift: int) -> orjson.Fragment:
+    """A line of chunks.jsonl as chunk `i`, its sentence ids moved by `shift`."""
+    head, ids = line[line.index(b","):].rsplit(b',"sentences":', 1)
+    ids = orjson.dumps([j + shift for j in orjson.loads(ids[:-1])]) if shift else ids[:-1]
+    return orjson.Fragment(b'{"id":%d%s,"sentences":%s}' % (i, head, ids))
+
+
+def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: list, sentence_tokens: list,
+                chunks: list, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
+                glossary: dict[str, list[str]], words: dict[str, list[str]], facts: Corpus, bm25: BM25Tables) -> None:
     """Write a complete index into an empty `folder`; the manifest goes last and lists every file's hash.
-    `documents`: rows of documents.jsonl, in index order."""
+    `documents`, `sentences`, `sentence_tokens`, `chunks`: the rows of documents.jsonl, sentences.jsonl,
+    terms.jsonl and chunks.jsonl in index order (`sentence_row`, `chunk_row`), each a value for orjson or an
+    `orjson.Fragment`: a line kept from the index being updated."""
     _write_jsonl(folder / "documents.jsonl", documents)
     _write_jsonl(folder / "words.jsonl", ({"source": d["source"], "words": list(words[d["source"]])} for d in documents))
-    _write_jsonl(folder / "sentences.jsonl", (
-        {"id": i, "source": s.source, "start": s.start, "end": s.end, "text": s.text,
-         "header": s.header, "quotable": s.quotable, "heading": s.heading}
-        for i, s in enumerate(sentences)
-    ))
+    _write_jsonl(folder / "sentences.jsonl", sentences)
     _write_jsonl(folder / "terms.jsonl", sentence_tokens)
-    _write_jsonl(folder / "chunks.jsonl", (
-        {"id": i, "source": c.source, "start": c.start, "end": c.end, "text": c.text, "sentences": list(c.sentence_ids)}
-        for i, c in enumerate(chunks)
-    ))
-    (folder / "glossary.json").write_text(json.dumps(glossary, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    _write_jsonl(folder / "chunks.jsonl", chunks)
+    (folder / "glossary.json").write_bytes(orjson.dumps(glossary, option=orjson.OPT_INDENT_2) + b"\n")
     np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
     chunk_index = faiss.IndexFlatIP(sentence_vectors.shape[1])
     chunk_index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
     faiss.write_index(chunk_index, str(folder / "chunks.faiss"))
-    progress("BM25 tables")
-    vocabulary, tables = bm25_tables(sentence_tokens, chunks, sentences)
-    (folder / "bm25.terms.json").write_bytes(orjson.dumps(vocabulary))
-    for name, table in tables.items():
-        for part, array in table.arrays().items():
+    (folder / "bm25.terms.json").write_bytes(orjson.dumps(bm25.vocabulary))
+    for name, table in bm25.arrays.items():
+        for part, array in table.items():
             np.save(folder / f"bm25.{name}.{part}.npy", array, allow_pickle=False)
     for field in FACT_FIELDS:
         value = getattr(facts, field)
@@ -192,7 +272,7 @@ def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: 
     hashes = {name: sha256_bytes((folder / name).read_bytes()) for name in DATA_FILES}
     sizes = {name: (folder / name).stat().st_size for name in VECTOR_FILES}
     manifest = {**manifest, "files": hashes, "sizes": sizes}
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")  # as json.dumps(indent=2)
 
 
 def new_build_folder(index_dir: Path) -> Path:
@@ -357,11 +437,18 @@ def stale_sources(index_dir: Path, manifest: dict) -> list[str]:
     """What changed in the seeds folder since the build: 'added x', 'changed y', 'removed z'.
     Empty when nothing changed or when the seeds folder is not there to compare (an index shipped alone)."""
     seeds = seeds_dir_of(index_dir, manifest)
-    if not seeds.is_dir():
-        return []
-    built = {d["source"]: d["sha256"] for d in manifest["sources"]}
+    return changed_sources(manifest, seed_hashes(seeds)) if seeds.is_dir() else []
+
+
+def seed_hashes(seeds: Path) -> dict[str, str]:
+    """Source -> sha256 of every file in the seeds folder (of a refused one, as `scan_seeds` gives it)."""
     files, refused = scan_seeds(seeds)
-    now = {source: sha256_bytes(path.read_bytes()) for source, path in files} | {s.source: s.sha256 for s in refused}
+    return {source: sha256_bytes(path.read_bytes()) for source, path in files} | {s.source: s.sha256 for s in refused}
+
+
+def changed_sources(manifest: dict, now: dict[str, str]) -> list[str]:
+    """What differs between the sources the index was built from and `now` (`seed_hashes`)."""
+    built = {d["source"]: d["sha256"] for d in manifest["sources"]}
     return ([f"added {quote_name(s)}" for s in sorted(now.keys() - built.keys())]
             + [f"changed {quote_name(s)}" for s in sorted(now.keys() & built.keys()) if now[s] != built[s]]
             + [f"removed {quote_name(s)}" for s in sorted(built.keys() - now.keys())])
@@ -405,6 +492,47 @@ def _bm25_tables(index_dir: Path) -> dict[str, BM25]:
                                  mmap_mode="r" if p in ("ids", "tfs") else None)
         tables[name] = BM25(rows, *(part(p) for p in ARRAYS), k1=BM25_K1[name])
     return tables
+
+
+@dataclass(frozen=True)
+class IndexLines:
+    """An index as an update reads it: the sentence, term and chunk files as lines, not parsed (the lines of the
+    documents kept are written again as they are), and what else an update reuses."""
+
+    manifest: dict
+    documents: list[dict]  # the rows of documents.jsonl
+    sentences: list[bytes]
+    terms: list[bytes]
+    chunks: list[bytes]
+    words: dict[str, tuple[str, ...]]
+    sentence_vectors: np.ndarray  # memory-mapped
+    chunk_vectors: np.ndarray
+    facts: Corpus
+    bm25: BM25Tables
+
+
+def read_lines(index_dir: Path) -> IndexLines:
+    """Read and verify an index folder for an update (the files' sha256 as for a load: 0.05 s at 1.4 M
+    characters); every problem is an IndexLoadError."""
+    manifest = read_manifest(index_dir)
+    check_files(index_dir, manifest)
+    dimension = manifest["embedder"]["dimension"]
+    lines = {name: (index_dir / f"{name}.jsonl").read_bytes().splitlines() for name in ("sentences", "terms", "chunks")}
+    try:
+        words = {row["source"]: tuple(row["words"]) for row in _read_jsonl(index_dir / "words.jsonl")}
+        sentence_vectors = _vectors(index_dir / "sentences.npy", len(lines["sentences"]), dimension)
+        chunk_index = _flat_index(index_dir / "chunks.faiss", len(lines["chunks"]), dimension)
+        facts = _facts(index_dir)
+        bm25 = BM25Tables(orjson.loads((index_dir / "bm25.terms.json").read_bytes()),
+                          {name: {part: np.load(index_dir / f"bm25.{name}.{part}.npy", allow_pickle=False) for part in ARRAYS}
+                           for name in BM25_TABLES})
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise IndexLoadError(f"index at {str(index_dir)!r} cannot be read ({type(e).__name__}: {e}); {REBUILD}") from None
+    if not len(lines["sentences"]) == len(lines["terms"]) == len(facts.document) == len(bm25.arrays["sentences"]["lengths"]):
+        raise IndexLoadError(f"index at {str(index_dir)!r} has tables that do not match its records; {REBUILD}")
+    return IndexLines(manifest, _read_jsonl(index_dir / "documents.jsonl"), lines["sentences"], lines["terms"],
+                      lines["chunks"], words, sentence_vectors, chunk_index.reconstruct_n(0, chunk_index.ntotal),
+                      facts, bm25)
 
 
 def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
