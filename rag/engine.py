@@ -29,7 +29,7 @@ from rag.embedding import Embedder, open_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
 from rag.retrieval.dense import VectorSearch
-from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
+from rag.retrieval.fusion import fused_order
 from rag.retrieval.query import Query, make_query
 from rag.tokens import squash, to_simplified, tokenize
 from rag.types import Answer, Citation, IndexInfo, Passage, Timings, Turn
@@ -169,10 +169,7 @@ class Engine:
         document_scores = self._document_bm25.scores(terms)
         t2 = time.perf_counter()
         vector = self._embedder.embed_query(to_simplified(q.search_text))
-        n = len(self._chunks)
-        chunk_dense = np.full(n, -np.inf, dtype=np.float32)
-        sims, ids = self._chunk_search.search(vector, CHUNK_DENSE_DEPTH)
-        chunk_dense[ids] = sims
+        chunk_sims, chunk_ids = self._chunk_search.search(vector, CHUNK_DENSE_DEPTH)
         allowed = self._quotable
         excluded = None if exclude_source is None else self._document_number(exclude_source)
         if excluded is not None:
@@ -183,13 +180,14 @@ class Engine:
             document_scores[excluded] = 0.0
             chunk_left_out = left_out[self._chunk_first]
             chunk_lexical = np.where(chunk_left_out, 0.0, chunk_lexical)
-            chunk_dense = np.where(chunk_left_out, -np.inf, chunk_dense)
+            kept = ~chunk_left_out[chunk_ids]
+            chunk_sims, chunk_ids = chunk_sims[kept], chunk_ids[kept]
         # Only the best sentences by cosine are searched for; the candidates' own cosines are then computed
         # from their rows: no question reads every sentence's score.
         by_dense = self._sentence_search.best(vector, DENSE_CANDIDATES, allowed)
         t3 = time.perf_counter()
-        fused = reciprocal_rank_fusion(ranks(chunk_lexical, chunk_lexical > 0), ranks(chunk_dense, np.isfinite(chunk_dense)))
-        chunk_order = np.argsort(-fused, kind="stable")
+        lexical_chunks = np.flatnonzero(chunk_lexical > 0)
+        chunk_order = fused_order(len(self._chunks), (lexical_chunks, chunk_lexical[lexical_chunks]), (chunk_ids, chunk_sims))
         candidates = self._candidates(lexical, by_dense, chunk_order, allowed)
         cosine = self._sentence_search.scores(vector, candidates)
         view = question_view(q, query, squash(q.search_text))
@@ -220,8 +218,9 @@ class Engine:
         """For each topic word of the question, the documents holding one of its terms (not `excluded`)."""
         out = []
         for concept in query.concepts:
-            postings = [p for p in map(self._sentence_bm25.postings, concept.alternatives) if p is not None]
-            documents = np.unique(self._corpus.document[np.concatenate(postings)]) if postings else np.zeros(0, np.int64)
+            # the document table holds a term for a document where one of its sentences does
+            postings = [p for p in map(self._document_bm25.postings, concept.alternatives) if p is not None]
+            documents = np.unique(np.concatenate(postings)).astype(np.int64) if postings else np.zeros(0, np.int64)
             out.append(documents[documents != excluded] if excluded is not None else documents)
         return out
 
