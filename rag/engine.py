@@ -242,6 +242,8 @@ class Engine:
         for i, score in sorted(zip(analysis.candidates.tolist(), logits.tolist()), key=lambda p: -p[1]):
             for c in self._chunks_holding(i):
                 best.setdefault(c, score)
+            if len(best) >= k:  # the candidates come best first: the chunks met later would come after these
+                break
         ordered = sorted(best, key=lambda c: -best[c])
         seen = set(ordered)
         for c in analysis.chunk_order:  # only as far as k: the order holds every chunk of the index

@@ -90,10 +90,8 @@ def _bigrams(text: str) -> set[str]:
     return {a + b for a, b in zip(units, units[1:])} | {u for u in units if len(u) > 1}
 
 
-def _bigram_coverage(question: set[str], text: str) -> float:
-    if not question:
-        return 0.0
-    return sum(1 for g in question if g in text) / len(question)
+def _substrings(text: str) -> set[str]:
+    return {text[a:b] for a in range(len(text)) for b in range(a + 1, len(text) + 1)}
 
 
 def _coverages(concepts: tuple[Concept, ...], found: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -218,9 +216,12 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         bigram_hits += [g in t for t in sentences_and_windows]
     bigram, bigram_window = (bigram_hits[:n] / len(bigrams), bigram_hits[n:] / len(bigrams)) if bigrams else (np.zeros(n), np.zeros(n))
     novelty = np.empty(n)
+    # a bigram is in the question when it is one of the question's substrings: one set difference per sentence
+    inside = _substrings(view.squashed) if len(view.squashed) <= 64 else None
     for row, o in enumerate(own):
         own_bigrams = _bigrams(texts[o])
-        novelty[row] = (sum(1 for g in own_bigrams if g not in view.squashed) / len(own_bigrams)) if own_bigrams else 0.0
+        novel = len(own_bigrams - inside) if inside is not None else sum(1 for g in own_bigrams if g not in view.squashed)
+        novelty[row] = novel / len(own_bigrams) if own_bigrams else 0.0
     names_missing = np.zeros(n)
     if view.names:
         # A name counts in the sentence, its heading or the sentence before: Chinese often leaves the subject of
