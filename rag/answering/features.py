@@ -196,7 +196,7 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     found = np.zeros((len(texts), len(concepts)), dtype=bool)  # [t, k]: an alternative of concept k is in text t
     for k, c in enumerate(concepts):
         for a in c.alternatives:
-            found[:, k] |= [a in t for t in texts]
+            found[:, k] |= np.array([a in t for t in texts], dtype=bool)
     # Every sentence of an article is about its title's subject: the words that tell its sentences apart are
     # the question's other words ("伊丽莎白港机场有几条**跑道**"), the "rest".
     everything = np.ones((n, len(concepts)), dtype=bool)
@@ -213,7 +213,7 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     bigram_hits = np.zeros(2 * n, dtype=np.int64)
     sentences_and_windows = [texts[o] for o in own] + windows
     for g in bigrams:
-        bigram_hits += [g in t for t in sentences_and_windows]
+        bigram_hits += np.array([g in t for t in sentences_and_windows], dtype=bool)
     bigram, bigram_window = (bigram_hits[:n] / len(bigrams), bigram_hits[n:] / len(bigrams)) if bigrams else (np.zeros(n), np.zeros(n))
     novelty = np.empty(n)
     # a bigram is in the question when it is one of the question's substrings: one set difference per sentence
