@@ -111,6 +111,7 @@ def _coverages(concepts: tuple[Concept, ...], found: np.ndarray, among: np.ndarr
               for p in patterns]
     return np.array(shares, dtype=np.float64)[inverse.reshape(-1)]
 
+
 def _relative_rank(values: np.ndarray) -> np.ndarray:
     """1 for the best, 1/2 for the second, ...: a rank that saturates, so the 30th and 60th look alike."""
     order = np.argsort(-values, kind="stable")
@@ -180,17 +181,18 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     column = {int(s): c for c, s in enumerate(read.tolist())}
     texts = [sq[s] for s in read.tolist()] + [""]
     empty = len(texts) - 1
+    # Each text as its place in `texts`: the sentence, the one before and after ("" at the document's ends), its
+    # document's title ("" if none), then the window and the title with heading, added below.
     own = [column[i] for i in ids.tolist()]
     before = [column[j] if j >= 0 else empty for j in previous.tolist()]
     after = [column[j] if j >= 0 else empty for j in following.tolist()]
     title = [column[f] if t else empty for f, t in zip(first.tolist(), titled.tolist())]
     windows = [texts[b] + texts[o] + texts[a] for b, o, a in zip(before, own, after)]
-    headed: dict[str, int] = {}
-    for t, h in zip(title, heading.tolist()):
-        headed.setdefault(texts[t] + (sq[h] if h >= 0 else ""), len(headed))
+    headed = [texts[t] + (sq[h] if h >= 0 else "") for t, h in zip(title, heading.tolist())]
+    distinct_headed = {t: len(texts) + n + c for c, t in enumerate(dict.fromkeys(headed))}
     window = list(range(len(texts), len(texts) + n))
-    title_heading = [len(texts) + n + headed[texts[t] + (sq[h] if h >= 0 else "")] for t, h in zip(title, heading.tolist())]
-    texts += windows + list(headed)
+    title_heading = [distinct_headed[t] for t in headed]
+    texts += windows + list(distinct_headed)
 
     concepts = query.concepts
     found = np.zeros((len(texts), len(concepts)), dtype=bool)  # [t, k]: an alternative of concept k is in text t
