@@ -220,7 +220,10 @@ class Engine:
         for concept in query.concepts:
             # the document table holds a term for a document where one of its sentences does
             postings = [p for p in map(self._document_bm25.postings, concept.alternatives) if p is not None]
-            documents = np.unique(np.concatenate(postings)).astype(np.int64) if postings else np.zeros(0, np.int64)
+            if len(postings) > 1:
+                documents = np.unique(np.concatenate(postings)).astype(np.int64)
+            else:  # one posting is increasing already
+                documents = postings[0].astype(np.int64) if postings else np.zeros(0, np.int64)
             out.append(documents[documents != excluded] if excluded is not None else documents)
         return out
 
@@ -229,7 +232,7 @@ class Engine:
         documents = self._corpus.document[candidates]
         found = np.zeros(len(candidates))
         for concept, holding in zip(query.concepts, concept_documents):
-            found += concept.weight * np.isin(documents, holding)
+            found += concept.weight * _in_sorted(documents, holding)
         total = sum(c.weight for c in query.concepts)
         return found / total if total else found
 
@@ -310,6 +313,13 @@ class Engine:
     def _passage(self, chunk_id: int, score: float) -> Passage:
         c = self._chunks[chunk_id]
         return Passage(c.source, c.text, c.start, c.end, round(score, 6), self.page_of(c.source, c.start))
+
+
+def _in_sorted(values: np.ndarray, increasing: np.ndarray) -> np.ndarray:
+    """np.isin(values, increasing) by binary search: a few microseconds instead of tens."""
+    if not len(increasing):
+        return np.zeros(len(values), dtype=bool)
+    return increasing[np.minimum(np.searchsorted(increasing, values), len(increasing) - 1)] == values
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:
