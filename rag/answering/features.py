@@ -11,6 +11,7 @@ question's own candidates (gap to the best, rank), so that they mean the same on
 from __future__ import annotations
 
 import math
+import operator
 import re
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from rag.tokens import normalize
 
 DEFINITION_MARKS = ("(", "（", "是", "即", "指", ":", "：", ",即", "为")
 CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
+LONG_WORD = re.compile(r"[a-z0-9]{2,}")  # the units of CJK_OR_WORD longer than one character
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ def _whole_line(s: Sentence, text: str) -> bool:
 
 
 def _bigrams(text: str) -> set[str]:
+    """Neighbouring units (a Chinese character, a run of letters and digits) joined, and the runs of two or more."""
     units = CJK_OR_WORD.findall(text)
-    return {a + b for a, b in zip(units, units[1:])} | {u for u in units if len(u) > 1}
+    return set(map(operator.add, units, units[1:])).union(LONG_WORD.findall(text))
 
 
 def _substrings(text: str) -> set[str]:
