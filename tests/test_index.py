@@ -62,6 +62,30 @@ def test_vector_search_equals_brute_force():
         assert np.allclose(search.scores(query, np.array([3, 1])), brute[[3, 1]], atol=1e-6)
 
 
+def test_half_precision_shortlist_gives_the_flat_search_exactly():
+    """The shortlist from the half-precision copy, on the article's sentences with exact duplicates (ties) and
+    copies moved by less than its error bound (near ties): the same scores and ids as FAISS's flat search."""
+    import faiss
+
+    vectors = np.array(read_index(REPO / "index").sentence_vectors)
+    rng = np.random.default_rng(0)
+    moved = vectors + rng.normal(scale=1e-5, size=vectors.shape).astype(np.float32)
+    rows = np.concatenate([vectors, vectors, moved / np.linalg.norm(moved, axis=1, keepdims=True)] * 4)
+    rows = np.ascontiguousarray(rows[rng.permutation(len(rows))], dtype=np.float32)
+    search = VectorSearch(rows, half_precision_from=0)
+    assert search.half_precision_ready(timeout=60)
+    queries = np.concatenate([vectors[:20], rng.normal(size=(10, vectors.shape[1])).astype(np.float32)])
+    shortlisted = 0
+    for query in queries / np.linalg.norm(queries, axis=1, keepdims=True):
+        for k in (1, 10, 60, 99):
+            flat_sims, flat_ids = faiss.knn(query[None], rows, k, metric=faiss.METRIC_INNER_PRODUCT)
+            sims, ids = search.search(query, k)
+            assert np.array_equal(sims, flat_sims[0]) and np.array_equal(ids, flat_ids[0])
+            shortlisted += search._shortlisted(query[None], k) is not None
+    assert shortlisted >= 100  # of 120: the shortlist answered, not the flat search behind it
+    assert not VectorSearch(vectors).half_precision_ready()  # a small index is searched flat
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda d: (d / "chunks.faiss").unlink(), r"index file .*chunks.faiss is missing; run `rag build`"),
     (lambda d: (d / "sentences.npy").write_bytes((d / "sentences.npy").read_bytes()[:-4]),

@@ -11,6 +11,7 @@ question's own candidates (gap to the best, rank), so that they mean the same on
 from __future__ import annotations
 
 import math
+import operator
 import re
 from dataclasses import dataclass
 
@@ -19,11 +20,12 @@ import numpy as np
 from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME
 from rag.answering.questions import Question
 from rag.chunking import Sentence
-from rag.retrieval.query import Query, coverage
+from rag.retrieval.query import Concept, Query, share_found
 from rag.tokens import normalize
 
 DEFINITION_MARKS = ("(", "（", "是", "即", "指", ":", "：", ",即", "为")
 CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
+LONG_WORD = re.compile(r"[a-z0-9]{2,}")  # the units of CJK_OR_WORD longer than one character
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,31 @@ def _whole_line(s: Sentence, text: str) -> bool:
 
 
 def _bigrams(text: str) -> set[str]:
+    """Neighbouring units (a Chinese character, a run of letters and digits) joined, and the runs of two or more."""
     units = CJK_OR_WORD.findall(text)
-    return {a + b for a, b in zip(units, units[1:])} | {u for u in units if len(u) > 1}
+    return set(map(operator.add, units, units[1:])).union(LONG_WORD.findall(text))
 
 
-def _bigram_coverage(question: set[str], text: str) -> float:
-    if not question:
-        return 0.0
-    return sum(1 for g in question if g in text) / len(question)
+def _substrings(text: str) -> set[str]:
+    return {text[a:b] for a in range(len(text)) for b in range(a + 1, len(text) + 1)}
+
+
+def _coverages(concepts: tuple[Concept, ...], found: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Per row, the share of the weight of the concepts marked in `among` (rows x concepts) that `found` marks:
+    `share_found` once per distinct row, so the same sums in the same order, the same floats."""
+    k = len(concepts)
+    if not k or not len(found):
+        return np.ones(len(found))
+    keys = np.concatenate([found & among, among], axis=1)
+    if 2 * k < 63:  # each row as the bits of one integer: unique over integers is much quicker than over rows
+        codes, inverse = np.unique(keys @ (1 << np.arange(2 * k, dtype=np.int64)), return_inverse=True)
+        patterns = [[bool(code >> j & 1) for j in range(2 * k)] for code in codes.tolist()]
+    else:
+        rows, inverse = np.unique(keys, axis=0, return_inverse=True)
+        patterns = rows.tolist()
+    shares = [share_found(tuple(c for c, a in zip(concepts, p[k:]) if a), [f for f, a in zip(p[:k], p[k:]) if a])
+              for p in patterns]
+    return np.array(shares, dtype=np.float64)[inverse.reshape(-1)]
 
 
 def _relative_rank(values: np.ndarray) -> np.ndarray:
@@ -151,60 +170,75 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     the question's topic weight found in the candidate's document) hold the candidates' values, in order;
     `document_scores` every document's BM25."""
     n = len(candidates)
+    ids = np.asarray(candidates, dtype=np.int64)
     sq = corpus.squashed
-    cover = np.empty(n)
-    cover_previous = np.empty(n)
-    cover_next = np.empty(n)
-    cover_window = np.empty(n)
-    cover_title = np.empty(n)
-    bigram = np.empty(n)
-    bigram_window = np.empty(n)
-    novelty = np.empty(n)
-    names_missing = np.zeros(n)
-    defines = np.zeros(n)
-    rest = np.zeros((n, 4))  # coverage of the words its document's title lacks: sentence, window, previous, next
+    first = corpus.first[ids]
+    previous = np.where(ids > first, ids - 1, -1)
+    following = np.where(ids < corpus.last[ids], ids + 1, -1)
+    heading = corpus.heading_of[ids]
+    titled = corpus.title[first]
+    # Every text a feature reads, once: the candidates, their neighbours and titles, each window (the sentence
+    # with both neighbours: a word can run across their boundary) and each title with the heading above.
+    read = np.unique(np.concatenate([ids, previous, following, np.where(titled, first, -1)]))
+    read = read[read >= 0]
+    column = {int(s): c for c, s in enumerate(read.tolist())}
+    texts = [sq[s] for s in read.tolist()] + [""]
+    empty = len(texts) - 1
+    # Each text as its place in `texts`: the sentence, the one before and after ("" at the document's ends), its
+    # document's title ("" if none), then the window and the title with heading, added below.
+    own = [column[i] for i in ids.tolist()]
+    before = [column[j] if j >= 0 else empty for j in previous.tolist()]
+    after = [column[j] if j >= 0 else empty for j in following.tolist()]
+    title = [column[f] if t else empty for f, t in zip(first.tolist(), titled.tolist())]
+    windows = [texts[b] + texts[o] + texts[a] for b, o, a in zip(before, own, after)]
+    headed = [texts[t] + (sq[h] if h >= 0 else "") for t, h in zip(title, heading.tolist())]
+    distinct_headed = {t: len(texts) + n + c for c, t in enumerate(dict.fromkeys(headed))}
+    window = list(range(len(texts), len(texts) + n))
+    title_heading = [distinct_headed[t] for t in headed]
+    texts += windows + list(distinct_headed)
+
     concepts = query.concepts
-    cache: dict[int, float] = {}
-    untitled: dict[int, tuple] = {}  # per document: the question's concepts its title does not hold
+    found = np.zeros((len(texts), len(concepts)), dtype=bool)  # [t, k]: an alternative of concept k is in text t
+    for k, c in enumerate(concepts):
+        for a in c.alternatives:
+            found[:, k] |= np.array([a in t for t in texts], dtype=bool)
+    # Every sentence of an article is about its title's subject: the words that tell its sentences apart are
+    # the question's other words ("伊丽莎白港机场有几条**跑道**"), the "rest".
+    everything = np.ones((n, len(concepts)), dtype=bool)
+    others = ~found[title]
+    shares = _coverages(concepts, found[own + before + after + window + title_heading + own + window + before + after],
+                        np.concatenate([everything] * 5 + [others] * 4)).reshape(9, n)
+    cover, cover_previous, cover_next, cover_window, cover_title = shares[:5]
+    cover_previous = np.where(previous >= 0, cover_previous, 0.0)
+    cover_next = np.where(following >= 0, cover_next, 0.0)
+    # coverage of the words its document's title lacks: sentence, window, previous, next
+    rest = np.where(others.any(axis=1)[:, None], shares[5:].T, 0.0)
 
-    def cov(i: int) -> float:
-        if i not in cache:
-            cache[i] = coverage(concepts, sq[i])
-        return cache[i]
-
-    for row, i in enumerate(candidates):
-        i = int(i)
-        prev = i - 1 if i > corpus.first[i] else -1
-        nxt = i + 1 if i < corpus.last[i] else -1
-        text = sq[i]
-        before, after = (sq[prev] if prev >= 0 else ""), (sq[nxt] if nxt >= 0 else "")
-        window = before + text + after
-        first = int(corpus.first[i])
-        title = sq[first] if corpus.title[first] else ""
-        cover[row] = cov(i)
-        cover_previous[row] = cov(prev) if prev >= 0 else 0.0
-        cover_next[row] = cov(nxt) if nxt >= 0 else 0.0
-        cover_window[row] = coverage(concepts, window)
-        heading = int(corpus.heading_of[i])
-        cover_title[row] = coverage(concepts, title + (sq[heading] if heading >= 0 else ""))
-        # Every sentence of an article is about its title's subject: the words that tell its sentences apart
-        # are the question's other words ("伊丽莎白港机场有几条**跑道**").
-        if first not in untitled:
-            untitled[first] = tuple(c for c in concepts if not any(a in title for a in c.alternatives))
-        others = untitled[first]
-        if others:
-            rest[row] = (coverage(others, text), coverage(others, window), coverage(others, before), coverage(others, after))
-        bigram[row] = _bigram_coverage(view.bigrams, text)
-        bigram_window[row] = _bigram_coverage(view.bigrams, window)
-        own = _bigrams(text)
-        novelty[row] = (sum(1 for g in own if g not in view.squashed) / len(own)) if own else 0.0
+    bigrams = list(view.bigrams)
+    bigram_hits = np.zeros(2 * n, dtype=np.int64)
+    sentences_and_windows = [texts[o] for o in own] + windows
+    for g in bigrams:
+        bigram_hits += np.array([g in t for t in sentences_and_windows], dtype=bool)
+    bigram, bigram_window = (bigram_hits[:n] / len(bigrams), bigram_hits[n:] / len(bigrams)) if bigrams else (np.zeros(n), np.zeros(n))
+    novelty = np.empty(n)
+    # a bigram is in the question when it is one of the question's substrings: one set difference per sentence
+    inside = _substrings(view.squashed) if len(view.squashed) <= 64 else None
+    for row, o in enumerate(own):
+        own_bigrams = _bigrams(texts[o])
+        novel = len(own_bigrams - inside) if inside is not None else sum(1 for g in own_bigrams if g not in view.squashed)
+        novelty[row] = novel / len(own_bigrams) if own_bigrams else 0.0
+    names_missing = np.zeros(n)
+    if view.names:
         # A name counts in the sentence, its heading or the sentence before: Chinese often leaves the subject of
         # a sentence to the one before ("OpenAI 在资本市场的表现依然亮眼。最新融资轮估值站上 5000 亿美元").
-        context = before + text + (sq[heading] if heading >= 0 else "")
-        names_missing[row] = float(any(name not in context for name in view.names))
-        if view.defines and any(view.defines + mark in text for mark in DEFINITION_MARKS):
-            defines[row] = 1.0
-    ids = candidates
+        for row, (b, o, h) in enumerate(zip(before, own, heading.tolist())):
+            context = texts[b] + texts[o] + (sq[h] if h >= 0 else "")
+            names_missing[row] = float(any(name not in context for name in view.names))
+    defines = np.zeros(n)
+    if view.defines:
+        for row, o in enumerate(own):
+            if any(view.defines + mark in texts[o] for mark in DEFINITION_MARKS):
+                defines[row] = 1.0
     document_rank_all = _relative_rank(document_scores)
     top_document = document_scores.max() if len(document_scores) else 0.0
     document_share = document_scores[corpus.document[ids]] / top_document if top_document > 0 else np.zeros(n)

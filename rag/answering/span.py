@@ -55,8 +55,9 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     if not spans:
         return None
     # The answer sits next to the words the question shares with the quote: take the closest candidate.
-    anchors = [m.start() for g in view.bigrams for m in re.finditer(re.escape(g), squash(text))][:50]
+    squashed = squash(text)
+    anchors = [m.start() for g in view.bigrams for m in re.finditer(re.escape(g), squashed)][:50]
     if not anchors:
         return spans[0]
-    scale = len(squash(text)) / max(1, len(text))  # positions in the squashed text are roughly proportional
+    scale = len(squashed) / max(1, len(text))  # positions in the squashed text are roughly proportional
     return min(spans, key=lambda s: min(abs(s[0] * scale - p) for p in anchors))

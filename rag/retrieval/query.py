@@ -7,8 +7,8 @@ so it weighs half.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 from rag.retrieval.glossary import english_stem
 from rag.tokens import LATIN_WORD, STOPWORDS
@@ -71,10 +71,11 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     return Query(tuple(search_terms), tuple(concepts.values()), names)
 
 
-def coverage(concepts: tuple[Concept, ...], text: str) -> float:
-    """Share of the concepts' weight found in `text` (normalised, without spaces). Substring matching, so a
-    jieba cut that differs between question and document ("市值" inside "股市值") still counts."""
+def share_found(concepts: tuple[Concept, ...], found: Sequence[bool]) -> float:
+    """Share of the concepts' weight whose `found` is true (a concept is found in a text, normalised and without
+    spaces, when one of its alternatives is a substring of it: a jieba cut that differs between question and
+    document, "市值" inside "股市值", still counts). 1.0 when the concepts weigh nothing."""
     total = sum(c.weight for c in concepts)
     if total == 0:
         return 1.0
-    return sum(c.weight for c in concepts if any(a in text for a in c.alternatives)) / total
+    return sum(c.weight for c, f in zip(concepts, found) if f) / total
