@@ -50,6 +50,7 @@ LOAD = """
 import sys, time
 t = time.perf_counter()
 import rag
+import rag.engine  # `import rag` imports the engine lazily: its modules' import is not the index's load
 imported = time.perf_counter()
 engine = rag.load(sys.argv[1])
 loaded = time.perf_counter()
