@@ -14,6 +14,7 @@ from rag.errors import IndexLoadError, SeedsError
 from rag.extract import SUFFIXES
 
 if TYPE_CHECKING:
+    from rag.embedding import Embedder
     from rag.index.store import BuildSettings
 
 
@@ -30,17 +31,22 @@ def _settings(index: Path, fallback_seeds: Path) -> BuildSettings:
         return BuildSettings(fallback_seeds, DEFAULT_MODEL, ChunkingConfig())
 
 
-def _update(index: Path, settings: BuildSettings, progress: Callable[[str], None]):
-    """Bring the index up to date with its seeds folder, as it was built; returns the BuildReport."""
+def _update(index: Path, settings: BuildSettings, progress: Callable[[str], None], embedder: Embedder | None = None):
+    """Bring the index up to date with its seeds folder, as it was built; returns the BuildReport. `embedder`: one
+    already loaded (the chat server's), used when it is the index's model."""
     import rag
 
+    if embedder is not None and embedder.name != settings.model:
+        embedder = None
     return rag.build(settings.seeds, index, model=settings.model, chunking=settings.chunking, progress=progress,
+                     embedder=embedder,
                      spawn_embedder=True)  # run by `rag add`/`rag remove` and `rag serve`, whose top levels are guarded
 
 
 def add_documents(index: Path, files: list[Path], fallback_seeds: Path,
-                  progress: Callable[[str], None] = lambda message: None):
-    """Copy `files` into the seeds folder (a file of the same name is replaced) and update the index."""
+                  progress: Callable[[str], None] = lambda message: None, embedder: Embedder | None = None):
+    """Copy `files` into the seeds folder (a file of the same name is replaced) and update the index, embedding
+    with `embedder` if it is loaded already and the index's model."""
     settings = _settings(index, fallback_seeds)
     seeds = settings.seeds
     for f in files:
@@ -53,7 +59,7 @@ def add_documents(index: Path, files: list[Path], fallback_seeds: Path,
         target = seeds / f.name
         if f.resolve() != target.resolve():
             shutil.copyfile(f, target)  # a file of the same name is replaced: the index then updates it
-    return _update(index, settings, progress)
+    return _update(index, settings, progress, embedder)
 
 
 def remove_documents(index: Path, names: list[str], fallback_seeds: Path,

@@ -153,7 +153,8 @@ class DocumentManager:
                 staged.append(Path(staging) / name)
                 shutil.copyfile(path, staged[-1])
             try:
-                report = add_documents(self.live.index_dir, staged, self.fallback_seeds, _build_progress(progress))
+                report = add_documents(self.live.index_dir, staged, self.fallback_seeds, _build_progress(progress),
+                                       self.live.embedder())
             except rag.RagError as e:
                 return Outcome((), tuple(rejected), str(e))
             progress(0.95, "loading")

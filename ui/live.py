@@ -69,6 +69,12 @@ class LiveEngine:
             raise NoIndexError(self.error or f"no index in {self.index_dir}; run `rag build`")
         return current
 
+    def embedder(self):
+        """The embedder the current index is answered with, or None before one loads: an update embeds with it
+        rather than loading the model again (about a second and 120 MB)."""
+        current = self._current
+        return None if current is None else self._embedders.get(current[0].info.embedder)
+
     def refresh(self) -> None:
         """Load the index if its manifest changed since the last look."""
         with self._loading:
