@@ -1,6 +1,8 @@
 import pytest
 
 import rag
+from rag.answering.questions import read_question
+from rag.tokens import to_simplified
 
 from conftest import TINY, build_index
 
@@ -114,3 +116,22 @@ def test_a_heading_is_never_the_whole_answer(guide_engine):
     # The section's content answers; a heading, if quoted at all, comes with the first sentence under it.
     quotes = [c.quote for c in guide_engine.ask("交通标准是什么？").citations]
     assert "高铁可乘坐二等座。" in quotes and quotes[-1] != "## 交通标准"
+
+
+# The sentence naming the word twice is not the one that says what it is.
+ROBOTS = ("协作机器人的价格和协作机器人的维护成本都在下降。许多工厂开始采购协作机器人。"
+          "协作机器人，是一种可以与工人在同一空间安全工作的机器人。它们通常配有力传感器。\n")
+
+
+@pytest.mark.parametrize("question, defined", [
+    ("什么是协作机器人？", "协作机器人"), ("什么是“协作机器人”？", "协作机器人"), ("协作机器人是什么？", "协作机器人"),
+    ("何谓协作机器人", "协作机器人"), ("What is a cobot?", "acobot"), ("协作机器人有什么用？", ""),
+])
+def test_definition_questions_name_what_they_define(question, defined):
+    assert read_question(question, to_simplified(question)).defines == defined
+
+
+@pytest.mark.parametrize("question", ["什么是协作机器人？", "什么是“协作机器人”？"])
+def test_a_what_is_question_quotes_the_sentence_that_defines_it(tmp_path_factory, question):
+    engine = rag.load(build_index(tmp_path_factory.mktemp("robots"), {"robots.txt": ROBOTS}))
+    assert [c.quote for c in engine.ask(question).citations] == ["协作机器人，是一种可以与工人在同一空间安全工作的机器人。"]

@@ -23,7 +23,7 @@ from rag.chunking import Sentence
 from rag.retrieval.query import Concept, Query, share_found
 from rag.tokens import normalize
 
-DEFINITION_MARKS = ("(", "（", "是", "即", "指", ":", "：", ",即", "为")
+DEFINITION_MARKS = ("(", "（", "是", "即", "指", ":", "：", ",即", ",是", "为")
 CJK_OR_WORD = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
 LONG_WORD = re.compile(r"[a-z0-9]{2,}")  # the units of CJK_OR_WORD longer than one character
 

@@ -15,7 +15,9 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
 
 DEFINITION = re.compile(r"^(?:什么是|何为)?\s*(.{1,30}?)\s*(?:是什么意思|是什么|指什么|是指什么|是啥)[?？]?$"
+                        r"|^(?:什么是|什么叫|何为|何谓)\s*(.{1,30}?)\s*[?？]?$"
                         r"|^what (?:is|are|does) (.{1,30}?)(?: mean| stand for)?\s*\??$", re.I)
+QUOTES = "“”\"「」『』‘’'"  # around the word defined ("什么是“乡里制”？"); the text defining it may not quote it
 # Questions about the document itself (its author, editor, source, date) are answered from its header.
 ABOUT_DOCUMENT = re.compile(r"文章|本文|这篇|原文|作者|编辑|来源|出处|article|author|editor|\bsource\b|published|written|\bwrote\b", re.I)
 
@@ -62,5 +64,5 @@ def read_question(question: object, simplified: str) -> Question:
         language = "en" if LATIN.search(search_text) else "zh-Hans"
     normalised = normalize(search_text)  # Simplified, lower case: the patterns are written for it
     definition = DEFINITION.match(normalised)
-    defines = squash(next(g for g in definition.groups() if g)) if definition else ""
+    defines = squash(next(g for g in definition.groups() if g)).strip(QUOTES) if definition else ""
     return Question(text, search_text, language, asked_kinds(normalised), bool(ABOUT_DOCUMENT.search(normalised)), defines)

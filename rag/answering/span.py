@@ -56,7 +56,8 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         return None
     # The answer sits next to the words the question shares with the quote: take the closest candidate.
     squashed = squash(text)
-    anchors = [m.start() for g in view.bigrams for m in re.finditer(re.escape(g), squashed)][:50]
+    # sorted: a set's order changes with the hash seed, and only the first 50 anchors are kept
+    anchors = [m.start() for g in sorted(view.bigrams) for m in re.finditer(re.escape(g), squashed)][:50]
     if not anchors:
         return spans[0]
     scale = len(squashed) / max(1, len(text))  # positions in the squashed text are roughly proportional
