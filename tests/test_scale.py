@@ -18,7 +18,7 @@ import pytest
 import rag
 from rag.answering.features import CANDIDATE_FEATURES, DEFINITION_MARKS, candidate_features, corpus_facts, question_view
 from rag.index.store import read_index
-from rag.retrieval.fusion import ranks, reciprocal_rank_fusion
+from rag.retrieval.fusion import reciprocal_rank_fusion
 from rag.retrieval.query import make_query
 from rag.tokens import squash, to_simplified, tokenize
 
@@ -57,6 +57,15 @@ class ReferenceBM25:
                 ids, tfs = self.postings[term]
                 out[ids] += self.idf(term) * tfs * (self.k1 + 1) / (tfs + self.norm[ids])
         return out
+
+
+def ranks(scores, keep):
+    """Rank of each item (0 = best) by descending score; items with keep False get rank infinity."""
+    order = np.argsort(-scores, kind="stable")
+    out = np.empty(len(scores), dtype=np.float64)
+    out[order] = np.arange(len(scores))
+    out[~keep] = np.inf
+    return out
 
 
 def top(values, k):

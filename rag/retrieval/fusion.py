@@ -6,16 +6,6 @@ import numpy as np
 RRF_K = 60  # the usual constant (Cormack et al. 2009): a smaller value lets the top ranks dominate more
 
 
-def ranks(scores: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
-    """Rank of each item (0 = best) by descending score; items with keep False get rank infinity."""
-    order = np.argsort(-scores, kind="stable")
-    out = np.empty(len(scores), dtype=np.float64)
-    out[order] = np.arange(len(scores))
-    if keep is not None:
-        out[~keep] = np.inf
-    return out
-
-
 def reciprocal_rank_fusion(*rankings: np.ndarray, k: int = RRF_K) -> np.ndarray:
     """Sum over rankings of 1 / (k + rank + 1); an infinite rank adds nothing."""
     return sum(1.0 / (k + r + 1) for r in rankings)
@@ -23,8 +13,8 @@ def reciprocal_rank_fusion(*rankings: np.ndarray, k: int = RRF_K) -> np.ndarray:
 
 def fused_order(n: int, *rankings: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """All n items, best first, by reciprocal rank fusion of rankings each given as (ids, scores) of the items it
-    ranks: what `ranks` over all n items (the others unranked), `reciprocal_rank_fusion` and a stable argsort
-    give, but sorting only the ranked items; the unranked follow in id order."""
+    ranks (best first, ties by id; the items a ranking leaves out get nothing from it), sorting only the ranked
+    items; the unranked follow in id order."""
     ranked = np.unique(np.concatenate([ids for ids, _ in rankings])) if rankings else np.zeros(0, np.int64)
     positions = []
     for ids, scores in rankings:
