@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -22,19 +23,16 @@ import opencc
 jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
 
 _T2S = opencc.OpenCC("t2s")
-_changing: frozenset[str] | None = None
 
 
 def _t2s(text: str) -> str:
     """OpenCC's Traditional->Simplified conversion, skipped for a text that holds no character any of its entries
     changes: such a text converts to itself (every entry it could match maps to itself), and the converter is
     pure Python (~0.5 ms a sentence), so this spares nearly all of it on Simplified text."""
-    global _changing
-    if _changing is None:
-        _changing = _changing_characters()
-    return text if _changing.isdisjoint(text) else _T2S.convert(text)
+    return text if _changing_characters().isdisjoint(text) else _T2S.convert(text)
 
 
+@functools.cache
 def _changing_characters() -> frozenset[str]:
     """The characters of OpenCC's t2s dictionaries (config/t2s.json: TSPhrases, then TSCharacters) that an entry
     changes: where an entry and its first value differ, or all of an entry whose value has another length."""

@@ -22,6 +22,23 @@ def test_question_and_document_forms_meet():
     assert tokenize("ＧＰＴ－５.４") == ["gpt-5.4"]
 
 
+def test_skipping_opencc_for_text_it_would_not_change_gives_its_conversion():
+    import json
+
+    import opencc
+
+    from conftest import ARTICLE, REPO
+    from rag.tokens import to_simplified
+
+    drcd = json.loads((REPO.parent / "shared" / "qa" / "drcd_dev.json").read_text(encoding="utf-8"))["data"]
+    article = (REPO / "seeds" / ARTICLE).read_text(encoding="utf-8")
+    texts = [p["context"] for a in drcd[:20] for p in a["paragraphs"]] + article.split("\n")
+    texts += ["乾隆皇帝", "沈先生", "覆盖", "么", "干杯", "後來", "頭髮", "一天"]
+    convert = opencc.OpenCC("t2s").convert
+    assert [to_simplified(t) for t in texts] == [convert(t) for t in texts]
+    assert to_simplified("頭髮") == "头发"
+
+
 def test_question_topic_drops_question_words_and_halves_the_answer_kind():
     query = make_query(tokenize("Anthropic 有多少名员工？"), lambda t: 2.0, lambda t: t == "anthropic", {}, False)
     assert [(c.word, c.weight) for c in query.concepts] == [("anthropic", 2.0), ("员工", 2.0)]
