@@ -96,8 +96,7 @@ def _page_lines(page) -> list[Line]:
             visible = len(part.rstrip())
             if visible:
                 first = start + len(part) - len(part.lstrip())
-                left, bottom, right, top = textpage.get_charbox(first)
-                grid = next((g for g, grid in enumerate(grids) if grid.holds((left + right) / 2, (bottom + top) / 2)), None)
+                grid = _grid_holding(textpage, first, grids) if grids else None
                 if grid is not None:
                     if grid not in tables:  # the table's rows take the place of its first line
                         tables[grid] = {}
@@ -114,6 +113,12 @@ def _page_lines(page) -> list[Line]:
         return [row for line in lines for row in (_rows(tables[line], grids[line]) if isinstance(line, int) else [line])]
     finally:
         textpage.close()
+
+
+def _grid_holding(textpage, char: int, grids: list[Grid]) -> int | None:
+    """The number of the grid the centre of character `char` falls in, if any."""
+    left, bottom, right, top = textpage.get_charbox(char)
+    return next((g for g, grid in enumerate(grids) if grid.holds((left + right) / 2, (bottom + top) / 2)), None)
 
 
 def _grids(page) -> list[Grid]:

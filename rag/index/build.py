@@ -84,8 +84,9 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
     split and embedded, so the time goes with what changed. The result is the same as a full build.
 
     `spawn_embedder`: with a few files to embed, load the embedder in a spawned process while the index is
-    read (`rag build`, `rag add` and the Documents tab do). Off by default: a spawned process re-imports the
-    calling program, whose top level must then be guarded by `if __name__ == "__main__":`."""
+    read (`rag build`, `rag add` and `rag remove` do; the Documents tab passes the server's `embedder`). Off
+    by default: a spawned process re-imports the calling program, whose top level must then be guarded by
+    `if __name__ == "__main__":`."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     changes: list[str] = []
