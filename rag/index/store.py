@@ -484,14 +484,17 @@ def _facts(index_dir: Path) -> Corpus:
 
 
 def _bm25_tables(index_dir: Path) -> dict[str, BM25]:
-    vocabulary = orjson.loads((index_dir / "bm25.terms.json").read_bytes())
-    rows = dict(zip(vocabulary, range(len(vocabulary))))
-    tables = {}
-    for name in BM25_TABLES:
-        part = lambda p: np.load(index_dir / f"bm25.{name}.{p}.npy", allow_pickle=False,
-                                 mmap_mode="r" if p in ("ids", "tfs") else None)
-        tables[name] = BM25(rows, *(part(p) for p in ARRAYS), k1=BM25_K1[name])
-    return tables
+    stored = _bm25_arrays(index_dir, postings_mapped=True)
+    rows = dict(zip(stored.vocabulary, range(len(stored.vocabulary))))
+    return {name: BM25(rows, *(stored.arrays[name][part] for part in ARRAYS), k1=BM25_K1[name]) for name in BM25_TABLES}
+
+
+def _bm25_arrays(index_dir: Path, postings_mapped: bool) -> BM25Tables:
+    """The saved vocabulary and tables; with `postings_mapped`, the postings (ids, tfs) memory-mapped."""
+    mapped = lambda part: "r" if postings_mapped and part in ("ids", "tfs") else None
+    return BM25Tables(orjson.loads((index_dir / "bm25.terms.json").read_bytes()),
+                      {name: {part: np.load(index_dir / f"bm25.{name}.{part}.npy", allow_pickle=False, mmap_mode=mapped(part))
+                              for part in ARRAYS} for name in BM25_TABLES})
 
 
 @dataclass(frozen=True)
@@ -523,9 +526,7 @@ def read_lines(index_dir: Path) -> IndexLines:
         sentence_vectors = _vectors(index_dir / "sentences.npy", len(lines["sentences"]), dimension)
         chunk_index = _flat_index(index_dir / "chunks.faiss", len(lines["chunks"]), dimension)
         facts = _facts(index_dir)
-        bm25 = BM25Tables(orjson.loads((index_dir / "bm25.terms.json").read_bytes()),
-                          {name: {part: np.load(index_dir / f"bm25.{name}.{part}.npy", allow_pickle=False) for part in ARRAYS}
-                           for name in BM25_TABLES})
+        bm25 = _bm25_arrays(index_dir, postings_mapped=False)
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise IndexLoadError(f"index at {str(index_dir)!r} cannot be read ({type(e).__name__}: {e}); {REBUILD}") from None
     if not len(lines["sentences"]) == len(lines["terms"]) == len(facts.document) == len(bm25.arrays["sentences"]["lengths"]):
