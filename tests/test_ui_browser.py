@@ -284,8 +284,14 @@ def test_latency_click_to_answer(browser, ui_url, device, record_property):  # n
     assert len(times) == 20
 
 
+# Gradio may still be mounting the page, or re-rendering the box after the last reply: wait for it (up to 10 s)
+# rather than failing on a null element; a box that never comes back is still a failure.
 CLICK_TO_ANSWER = """async (question) => {
-  const box = document.querySelector('#rag-question textarea');
+  let box = null;
+  for (let waited = 0; !(box = document.querySelector('#rag-question textarea')) || box.disabled; waited += 50) {
+    if (waited > 10000) throw new Error('the question box did not appear within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   box.value = question;
   box.dispatchEvent(new Event('input', {bubbles: true}));
   await new Promise((r) => setTimeout(r, 100));
