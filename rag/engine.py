@@ -24,7 +24,7 @@ from rag.answering.features import (CANDIDATE_FEATURES, QuestionView, candidate_
 from rag.answering.followup import standalone_question
 from rag.answering.model import AnswerModel, read_model
 from rag.answering.questions import Question, check_question, read_question
-from rag.answering.span import answer_span
+from rag.answering.span import answer_span, table_cell_span
 from rag.embedding import Embedder, open_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
@@ -286,26 +286,46 @@ class Engine:
         if not len(order):
             return []
         best = int(candidates[order[0]])
+        header = self._corpus.table_header
+        if self._heads_table(best):
+            # A table's header row answers nothing alone: its best-ranked row is quoted, after it.
+            rows = [r for r in order if header[candidates[r]] == best]
+            if rows:
+                order = np.concatenate([rows[:1], order[order != rows[0]]])
+                best = int(candidates[order[0]])
         chosen = self._with_context(best)
         score = {i: float(shares[order[0]]) for i in chosen}
+        table = header[best] if header[best] >= 0 else -2
         for r in order[1:2]:
             runner_up = int(candidates[r])
-            if runner_up not in chosen and shares[r] >= self._model.second_quote * shares[order[0]]:
+            # another row of the best's table is the answer to another question ("2023 年" for "2024 年")
+            if runner_up not in chosen and header[runner_up] != table and shares[r] >= self._model.second_quote * shares[order[0]]:
                 chosen.append(runner_up)
                 score[runner_up] = float(shares[r])
         return [(i, score[i]) for i in chosen]
 
     def _with_context(self, i: int) -> list[int]:
-        """A sentence with what it needs to be read: a heading with the first sentence under it, a sentence
-        leaning on the one before ("彼时…") with that one."""
+        """A sentence with what it needs to be read: a heading with the first sentence under it, a table row
+        with its table's header row, a sentence leaning on the one before ("彼时…") with that one."""
         first, last = int(self._corpus.first[i]), int(self._corpus.last[i])
+        header = int(self._corpus.table_header[i])
+        if header >= 0:
+            return [header, i]
         if self._sentences[i].heading:
             return [i, i + 1] if i < last and not self._sentences[i + 1].heading else [i]
         return [i - 1, i] if i > first and ANAPHORA.match(self._sentences[i].text) else [i]
 
+    def _heads_table(self, i: int) -> bool:
+        header = self._corpus.table_header
+        return i + 1 < len(header) and header[i + 1] == i
+
     def _citation(self, n: int, i: int, score: float, analysis: Analysis) -> Citation:
         s = self._sentences[i]
-        span = answer_span(s.text, analysis.view)
+        header = int(self._corpus.table_header[i])
+        if header >= 0:
+            span = table_cell_span(s.text, self._sentences[header].text, analysis.query) or answer_span(s.text, analysis.view)
+        else:  # a table's header row, quoted before a row, answers nothing itself
+            span = None if self._heads_table(i) else answer_span(s.text, analysis.view)
         answer_start, answer_end = (None, None) if span is None else (s.start + span[0], s.start + span[1])
         return Citation(n, s.source, s.text, s.start, s.end, round(score, 4), answer_start, answer_end,
                         self.page_of(s.source, s.start))

@@ -2,6 +2,7 @@ import pytest
 
 import rag
 from rag.answering.questions import read_question
+from rag.chunking import split_sentences, table_line
 from rag.tokens import to_simplified
 
 from conftest import TINY, build_index
@@ -135,3 +136,32 @@ def test_definition_questions_name_what_they_define(question, defined):
 def test_a_what_is_question_quotes_the_sentence_that_defines_it(tmp_path_factory, question):
     engine = rag.load(build_index(tmp_path_factory.mktemp("robots"), {"robots.txt": ROBOTS}))
     assert [c.quote for c in engine.ask(question).citations] == ["协作机器人，是一种可以与工人在同一空间安全工作的机器人。"]
+
+
+# A Markdown table: the rule under the header row is part of the table, and no sentence to quote.
+FINANCES = ("# 财务摘要\n\n下表列出了近三年的主要财务数据。\n\n| 年份 | 营业收入（亿元） | 净利润（亿元） |\n|------|:----:|------|\n"
+            "| 2023 | 12.5 | 1.8 |\n| 2024 | 15.2 | 2.3 |\n| 2025 | 18.9 | 3.1 |\n\n公司计划在 2026 年于成都建设第二个生产基地。\n")
+
+
+@pytest.fixture(scope="module")
+def finances_engine(tmp_path_factory):
+    return rag.load(build_index(tmp_path_factory.mktemp("finances"), {"finances.md": FINANCES}))
+
+
+@pytest.mark.parametrize("question, row, cell", [
+    ("2024 年的净利润是多少？", "| 2024 | 15.2 | 2.3 |", "2.3"),
+    ("2023 年营业收入是多少？", "| 2023 | 12.5 | 1.8 |", "12.5"),
+])
+def test_a_table_row_is_read_under_its_header_row_and_quoted_after_it(finances_engine, question, row, cell):
+    # the row holds the year, only its header the kind of figure: the row alone, or the header alone, is no answer;
+    # the answer is the cell under the header cell asked about
+    header, quoted = finances_engine.ask(question).citations
+    assert (header.quote, header.answer_start, quoted.quote) == ("| 年份 | 营业收入（亿元） | 净利润（亿元） |", None, row)
+    assert [FINANCES[c.start : c.end] for c in (header, quoted)] == [header.quote, row]
+    assert FINANCES[quoted.answer_start : quoted.answer_end] == cell
+
+
+def test_a_markdown_table_rule_is_no_sentence_to_quote_and_no_heading():
+    [rule] = [s for s in split_sentences(FINANCES) if "---" in s.text]
+    assert (rule.text, rule.quotable, rule.heading) == ("|------|:----:|------|", False, False)
+    assert [table_line(s.text) for s in split_sentences(FINANCES)] == [False, False, True, True, True, True, True, False]

@@ -81,11 +81,16 @@ def test_pdf_ruled_tables_become_one_line_per_row_and_rules_alone_are_no_table(t
     assert "星河 R1 | 2023 年 | 12800 | 六轴协作机器人，负载五公斤，适合电子装配与精密检测" in expected.split("\n")
 
 
-def test_pdf_table_row_is_quoted_whole_with_its_page(tmp_path):
+@pytest.mark.parametrize("question, header, row", [
+    ("星河 R2 的价格是多少？", "型号 | 上市时间 | 价格（元） | 说明", "星河 R2 | 2024 年 | 18600 | 负载 10 公斤"),
+    # "生产 | 472" says nothing of 人数 but under its header row
+    ("生产部门有多少人？", "部门 | 人数", "生产 | 472"),
+])
+def test_pdf_table_row_is_quoted_whole_after_its_header_row_with_its_page(tmp_path, question, header, row):
     make_table_pdf(tmp_path / "products.pdf")
     engine = rag.load(build_index(tmp_path, {"products.pdf": (tmp_path / "products.pdf").read_bytes()}))
-    answer = engine.ask("星河 R2 的价格是多少？")
-    assert [(c.quote, c.page) for c in answer.citations] == [("星河 R2 | 2024 年 | 18600 | 负载 10 公斤", 1)]
+    answer = engine.ask(question)
+    assert [(c.quote, c.page) for c in answer.citations] == [(header, 1), (row, 1)]
 
 
 def test_word_headings_and_table_rows_become_lines(tmp_path):
@@ -124,6 +129,14 @@ def test_word_and_web_answers_quote_the_extracted_text(mixed_engine, question, s
     first = answer.citations[0]
     assert (first.source, first.quote, first.page) == (source, quote, None)
     assert mixed_engine.document_text(source)[first.start : first.end] == quote
+
+
+def test_word_table_row_is_answered_under_its_header_row_and_no_other_row_with_it(mixed_engine):
+    # the row holds the year, its header the 净利润; the neighbouring years' rows rank next and are not quoted
+    answer = mixed_engine.ask("2024 年的净利润是多少？")
+    text = mixed_engine.document_text("report.docx")
+    assert [c.quote for c in answer.citations] == ["年份 | 营业收入（亿元） | 净利润（亿元）", "2024 | 15.2 | 2.3"]
+    assert all(text[c.start : c.end] == c.quote for c in answer.citations)
 
 
 def test_word_headings_are_heading_sentences_in_the_index(mixed_engine):

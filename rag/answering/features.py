@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME
 from rag.answering.questions import Question
-from rag.chunking import Sentence
+from rag.chunking import Sentence, table_line
 from rag.retrieval.query import Concept, Query, share_found
 from rag.tokens import normalize
 
@@ -37,6 +37,7 @@ class Corpus:
     first: np.ndarray  # id of the first sentence of its document
     last: np.ndarray  # id of the last sentence of its document
     heading_of: np.ndarray  # id of the section heading above it, -1 if none
+    table_header: np.ndarray  # a table row's: id of its table's first row (the header), -1 if none or itself
     title: np.ndarray  # bool: the first line of its document
     header: np.ndarray
     heading: np.ndarray
@@ -57,6 +58,7 @@ def corpus_facts(sentences: list[Sentence], documents: dict[str, str]) -> Corpus
     first = np.zeros(n, dtype=np.int64)
     last = np.zeros(n, dtype=np.int64)
     heading_of = np.full(n, -1, dtype=np.int64)
+    table_header = np.full(n, -1, dtype=np.int64)
     doc_ids: dict[str, int] = {}
     start, current_heading = 0, -1
     for i, s in enumerate(sentences):
@@ -67,11 +69,16 @@ def corpus_facts(sentences: list[Sentence], documents: dict[str, str]) -> Corpus
         heading_of[i] = current_heading
         if s.heading:
             current_heading = i
+        if i > start and table_line(s.text) and table_line(sentences[i - 1].text):
+            table_header[i] = table_header[i - 1] if table_header[i - 1] >= 0 else i - 1
+    # A row's cells mean what its table's header names ("2024 | 15.2 | 2.3" under "年份 | 营业收入 | 净利润"):
+    # every feature reads a row as its header followed by the row.
+    squashed = [squashed[h] + t if h >= 0 else t for h, t in zip(table_header.tolist(), squashed)]
     for i in range(n - 1, -1, -1):
         last[i] = i if i == n - 1 or sentences[i + 1].source != sentences[i].source else last[i + 1]
     flags = lambda pattern: np.array([bool(pattern.search(t)) for t in normalised], dtype=bool)
     return Corpus(
-        squashed=squashed, document=document, first=first, last=last, heading_of=heading_of,
+        squashed=squashed, document=document, first=first, last=last, heading_of=heading_of, table_header=table_header,
         # A title is a first sentence that is its line: "小明在北京大学读书。他…" opens with no title.
         title=(np.arange(n) == first) & np.array([_whole_line(s, documents[s.source]) for s in sentences], dtype=bool),
         header=np.array([s.header for s in sentences], dtype=bool),

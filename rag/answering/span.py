@@ -4,6 +4,7 @@ for "how many", a person for "who", a place for "where". Offsets are relative to
 Candidates are found by patterns (dates, numbers with units) and by jieba's part-of-speech tags (nr person,
 ns place, nt organisation); what the question already names is never the answer. Among several, the one
 closest to the question's words in the quote is taken. Other questions get no span: the whole quote answers.
+A table row's answer is the cell under the header cell the question asks about, whatever the question's kind.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 
 from rag.answering.features import QuestionView
 from rag.answering.kinds import QUANTITY, TIME
+from rag.retrieval.query import Query
 from rag.tokens import normalize, pos_tagger, squash
 
 POS_KINDS = {"person": ("nr", "nrt", "nrfg"), "place": ("ns",), "organisation": ("nt",)}
@@ -62,3 +64,29 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         return spans[0]
     scale = len(squashed) / max(1, len(text))  # positions in the squashed text are roughly proportional
     return min(spans, key=lambda s: min(abs(s[0] * scale - p) for p in anchors))
+
+
+CELL = re.compile(r"[^|]+")
+
+
+def table_cell_span(row: str, header: str, query: Query) -> tuple[int, int] | None:
+    """In a table row, the cell under the header cell the question asks about ("2024 年的净利润是多少？" under
+    "年份 | 营业收入 | 净利润": the third), offsets relative to the row; None when no header cell is asked about
+    or the row has no such cell. A column whose cell in the row the question names (its "2024") is what the
+    question asks about, not what it asks for."""
+    cells = [m for m in CELL.finditer(row)]
+    titles = [squash(m.group()) for m in CELL.finditer(header)]
+    if len(cells) != len(titles):
+        return None
+    found = lambda text: [c for c in query.concepts if any(a in text for a in c.alternatives)]
+    weights = [0.0 if found(squash(cell.group())) else sum(c.weight for c in found(title)) for cell, title in zip(cells, titles)]
+    best = max(range(len(titles)), key=lambda k: weights[k]) if titles else 0
+    if not titles or weights[best] <= 0:
+        return None
+    cell = cells[best]
+    a, b = cell.span()
+    while a < b and row[a].isspace():
+        a += 1
+    while b > a and row[b - 1].isspace():
+        b -= 1
+    return (a, b) if b > a else None

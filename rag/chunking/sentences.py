@@ -23,6 +23,8 @@ CLOSERS = "”’\"'」』）)】》〉]"
 EXTRA_SPACE = "\ufeff\u200b"
 
 # Page furniture that is never an answer: "scan to follow our account" footers and the like.
+TABLE_CELLS = " | "  # how every extractor joins a table row's cells (rag/extract); Markdown rows have them too
+MARKDOWN_TABLE_RULE = re.compile(r"\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?)?\s*")  # "|---|:--:|" under a Markdown header row
 BOILERPLATE = re.compile(r"扫码|二维码|关注公众号|关注我们|获取更多.{0,6}资讯|点击阅读原文|长按识别|点赞|点个在看")
 
 # A document's header is the run of short lines before its first real paragraph or Markdown heading
@@ -103,6 +105,11 @@ def _strip(line: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def table_line(text: str) -> bool:
+    """A line of a table: a row of cells, or the rule under a Markdown table's header row."""
+    return TABLE_CELLS in text or bool(MARKDOWN_TABLE_RULE.fullmatch(text))
+
+
 def split_sentences(text: str, source: str = "") -> list[Sentence]:
     sentences: list[Sentence] = []
     offset = 0
@@ -114,8 +121,8 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
         spans = _split_line(line)
         for a, b in spans:
             quote = line[a:b]
-            quotable = not BOILERPLATE.search(quote)
-            heading = quotable and not in_header and len(spans) == 1 and " | " not in quote and (  # not a table row
+            quotable = not BOILERPLATE.search(quote) and not MARKDOWN_TABLE_RULE.fullmatch(quote)
+            heading = quotable and not in_header and len(spans) == 1 and not table_line(quote) and (
                 quote.startswith("#") or (len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "."))
             sentences.append(Sentence(source, offset + a, offset + b, quote, in_header, quotable, heading))
         offset += len(line) + 1

@@ -252,12 +252,15 @@ class _Kept:
 
 def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
     sentences = split_sentences(doc.text, doc.source)
-    tokens = [tokenize(s.text) for s in sentences]
+    facts = corpus_facts(sentences, {doc.source: doc.text})
+    # A table row is searched for and embedded with its table's header row before it: "2024 | 15.2 | 2.3"
+    # alone says nothing of 净利润.
+    read_as = [s.text if h < 0 else f"{sentences[h].text} {s.text}" for s, h in zip(sentences, facts.table_header.tolist())]
+    tokens = [tokenize(text) for text in read_as]
     words = dictionary_words({t for terms in tokens for t in terms}, (normalize(s.text) for s in sentences))
     chunks = make_chunks(doc.text, sentences, 0, chunking)
-    return _Records(doc, sentences, tokens, chunks, sorted(words - STOPWORDS),
-                    facts=corpus_facts(sentences, {doc.source: doc.text}),
-                    embedded_texts=[to_simplified(x.text) for x in sentences])
+    return _Records(doc, sentences, tokens, chunks, sorted(words - STOPWORDS), facts=facts,
+                    embedded_texts=[to_simplified(text) for text in read_as])
 
 
 @contextmanager

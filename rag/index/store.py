@@ -1,7 +1,7 @@
 """The on-disk index: a JSON manifest, JSONL records, .npy arrays and a FAISS index, written atomically and checked
 on load.
 
-Layout of an index folder (FORMAT_VERSION 5). Everything a question needs is saved at build time, so that
+Layout of an index folder (FORMAT_VERSION 6: 5 and a table row's header among the facts). Everything a question needs is saved at build time, so that
 loading is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use
 (their Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
     manifest.json        format version, embedder, chunking, sources (sha256, characters, and the number of
@@ -11,7 +11,8 @@ loading is reading files, not computing: the BM25 tables, the per-sentence facts
                          from a PDF, Word or HTML file), and for a PDF pages: the offset where each page starts
     sentences.jsonl      one line per sentence: id, source, start, end, text, header, quotable, heading
     chunks.jsonl         one line per chunk: id, source, start, end, text, sentence ids
-    terms.jsonl          one line per sentence: its search terms (kept for updates, which copy the lines)
+    terms.jsonl          one line per sentence: its search terms (kept for updates, which copy the lines); a
+                         table row's are those of its table's header row and its own, as is its embedding
     words.jsonl          one line per source: its CC-CEDICT words (read by `rag build` only, for the glossary)
     glossary.json        English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
     sentences.npy        float32 (sentences, dimension) unit embeddings, row i = sentence i
@@ -50,7 +51,7 @@ from rag.errors import IndexLoadError, IndexStaleError
 from rag.retrieval.bm25 import ARRAYS, BM25, SENTENCE_K1
 from rag.sources import quote_name, scan_seeds, sha256_bytes
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 VECTOR_FILES = ("sentences.npy", "chunks.faiss")
 BM25_TABLES = ("sentences", "chunks", "documents")
@@ -176,7 +177,8 @@ def _term_rows(indptr: np.ndarray) -> np.ndarray:
 
 
 # Facts that number documents or sentences: a document's own facts count from 0, the index's from its place.
-NUMBERING_FACTS = {"document": "documents", "first": "sentences", "last": "sentences", "heading_of": "sentences"}
+NUMBERING_FACTS = {"document": "documents", "first": "sentences", "last": "sentences", "heading_of": "sentences",
+                   "table_header": "sentences"}
 
 
 def document_facts(corpus: Corpus, a: int, b: int) -> Corpus:
