@@ -139,9 +139,10 @@ class Engine:
         q, candidates = analysis.question, analysis.candidates
         logits = self._model.ranker.logits(analysis.features)
         confidence = 0.0
-        # A question with no content word ("a", "是什么？") asks about nothing the documents could answer; one
-        # about the document itself ("这篇文章是哪天发布的？") asks about its header, whose words it need not share.
-        if len(candidates) and (analysis.query.concepts or q.about_document):
+        # A question with no content word ("a", "是什么？") asks about nothing the documents could answer, nor one
+        # naming a model, version or year they never mention (`Query.unknown_names`); one about the document
+        # itself ("这篇文章是哪天发布的？") asks about its header, whose words it need not share.
+        if len(candidates) and (analysis.query.concepts or q.about_document) and not analysis.query.unknown_names:
             confidence = self._model.probability(question_features(
                 analysis.view, analysis.query, analysis.features, logits, analysis.raw_bm25, analysis.findable))
         passages = tuple(self._passages(analysis, logits, PASSAGES_SHOWN))

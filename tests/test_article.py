@@ -33,6 +33,19 @@ def test_a_quote_about_another_name_is_no_answer(article_engine):
     assert "5000 亿美元" in article_engine.ask("What is OpenAI's valuation?").citations[0].quote
 
 
+@pytest.mark.parametrize("question, refusal", [
+    ("GPT-6 是什么时候发布的？", "文中没有提到这个问题的答案。"),
+    ("GPT-5.5 的价格是多少？", "文中没有提到这个问题的答案。"),
+    ("When was GPT-6 released?", "The documents do not say."),
+    ("2019 年 OpenAI 的估值是多少？", "文中没有提到这个问题的答案。"),
+])
+def test_a_model_version_or_year_the_article_never_names_is_refused(article_engine, question, refusal):
+    # Before: "GPT-6" quoted GPT-5.4's release and "GPT-5.5" GPT-5.4 Pro's price, the other words matching well.
+    answer = article_engine.ask(question)
+    assert (answer.answerable, answer.confidence, answer.citations) == (False, 0.0, ())
+    assert answer.text.startswith(refusal)
+
+
 def test_english_words_reach_chinese_terms_through_the_dictionary(article_engine):
     assert "Alex Karp" in article_engine.ask("Who is the CEO of Palantir?").citations[0].quote
     assert "超过 1.7 万人在官网签署抵制协议" in article_engine.ask("How many people signed the boycott?").text

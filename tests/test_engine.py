@@ -165,3 +165,9 @@ def test_a_markdown_table_rule_is_no_sentence_to_quote_and_no_heading():
     [rule] = [s for s in split_sentences(FINANCES) if "---" in s.text]
     assert (rule.text, rule.quotable, rule.heading) == ("|------|:----:|------|", False, False)
     assert [table_line(s.text) for s in split_sentences(FINANCES)] == [False, False, True, True, True, True, True, False]
+
+
+def test_a_row_the_table_lacks_is_no_answer(finances_engine):
+    # no 2022 row: another year's row is not quoted in its place
+    answer = finances_engine.ask("2022 年的净利润是多少？")
+    assert (answer.answerable, answer.citations) == (False, ())

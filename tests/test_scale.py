@@ -248,3 +248,28 @@ def test_a_build_in_worker_processes_equals_one_in_this_process(tmp_path, monkey
     assert np.allclose(np.load(here / "sentences.npy"), np.load(workers / "sentences.npy"), atol=1e-5)
     chunks_here, chunks_workers = (read_index(folder).chunk_vectors for folder in (here, workers))
     assert np.allclose(chunks_here, chunks_workers, atol=1e-5)
+
+
+def test_a_script_without_a_main_guard_builds_with_worker_processes_and_runs_once(tmp_path):
+    """Spawned processes run the calling program's file again unless told otherwise: a script calling
+    `rag.build` at its top level (as ../shared/tools/open_qa.py does) must not build again in each worker."""
+    import subprocess
+
+    articles = json.loads(CMRC.read_text(encoding="utf-8"))["data"][:3]
+    seeds, index, runs = tmp_path / "seeds", tmp_path / "index", tmp_path / "runs.txt"
+    seeds.mkdir()
+    for article in articles[:2]:
+        (seeds / train.seed_name(article)).write_text(train.layout(article)[0], encoding="utf-8")
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import rag\nfrom rag.index import build\n"
+        f"open({str(runs)!r}, 'a').write('ran\\n')\n"
+        "build.PARALLEL_CHARS, build.WORKERS = 0, 2  # workers for any size\n"
+        f"print(rag.build({str(seeds)!r}, {str(index)!r}).documents)\n"
+        f"open({str(seeds / train.seed_name(articles[2]))!r}, 'w').write({train.layout(articles[2])[0]!r})\n"
+        "build.PARALLEL_CHARS = 10 ** 9  # one new file: the embedder loads in a spawned process instead\n"
+        f"print(rag.build({str(seeds)!r}, {str(index)!r}, spawn_embedder=True).documents)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout.split()) == (0, ["2", "3"]), done.stderr[-2000:]
+    assert runs.read_text() == "ran\n"
+    assert len(rag.load(index).info.documents) == 3

@@ -7,6 +7,7 @@ import platform
 import shutil
 import sys
 import time
+import types
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -85,8 +86,9 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
 
     `spawn_embedder`: with a few files to embed, load the embedder in a spawned process while the index is
     read (`rag build`, `rag add` and `rag remove` do; the Documents tab passes the server's `embedder`). Off
-    by default: a spawned process re-imports the calling program, whose top level must then be guarded by
-    `if __name__ == "__main__":`."""
+    by default: starting a process costs more than it saves for one small update from a program that has
+    its embedder loaded already. Neither it nor a large build's workers run the calling program again, so
+    a script needs no `if __name__ == "__main__":` guard."""
     started = time.perf_counter()
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     changes: list[str] = []
@@ -271,12 +273,13 @@ def _loading_embedder(model: str, start: bool):
     if not start:
         yield None
         return
-    process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    process.submit(embed_with, model, [])
-    try:
-        yield process
-    finally:  # not waiting: when every text was in the embedding cache, the model may still be loading
-        process.shutdown(wait=False, cancel_futures=True)
+    with _calling_program_set_aside():
+        process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        process.submit(embed_with, model, [])
+        try:
+            yield process
+        finally:  # not waiting: when every text was in the embedding cache, the model may still be loading
+            process.shutdown(wait=False, cancel_futures=True)
 
 
 @contextmanager
@@ -286,11 +289,27 @@ def _workers(parallel: bool):
     if not parallel:
         yield None
         return
-    pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
+    with _calling_program_set_aside():
+        pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
+        try:
+            yield pool
+        finally:  # an interrupted build does not wait for the batches still queued
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _calling_program_set_aside():
+    """While worker processes are started: a spawned process runs the calling program's file again before its
+    task (as `__mp_main__`), so a script calling `rag.build` at its top level, with no `if __name__ ==
+    "__main__":` guard, would build again in each worker, which multiprocessing stops with an error. The workers
+    run only rag's functions and need nothing of that program: an empty `__main__` stands in for it meanwhile,
+    which spawned processes do not run."""
+    program = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
     try:
-        yield pool
-    finally:  # an interrupted build does not wait for the batches still queued
-        pool.shutdown(wait=True, cancel_futures=True)
+        yield
+    finally:
+        sys.modules["__main__"] = program
 
 
 def _start_worker() -> None:

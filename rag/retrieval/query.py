@@ -7,12 +7,16 @@ so it weighs half.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.retrieval.glossary import english_stem
 from rag.tokens import LATIN_WORD, STOPWORDS
 
+# A name with a digit in it (gpt-6, r3, 5g) or a number of three digits or more (a year, a code): never an English
+# word that the glossary could carry to Chinese, and not written otherwise by documents that hold it.
+IDENTIFIER = re.compile(r"(?=[a-z0-9._+-]*[a-z])(?=[a-z0-9._+-]*\d)[a-z0-9][a-z0-9._+-]*|\d{3,}")
 ANSWER_KIND_AFTER = frozenset("哪个 哪些 什么 哪家 哪种 哪位 哪类 何种 怎样 which what".split())
 ANSWER_KIND_WEIGHT = 0.5
 # In a question about the document itself, words naming the document or its publication say nothing about
@@ -38,6 +42,9 @@ class Query:
     # Names in Latin script that the documents contain (anthropic, gpt-5.4): a quote about another name is
     # no answer ("Anthropic's valuation" is not answered by OpenAI's), so they must be in it or just before it.
     names: tuple[str, ...]
+    # Models, versions, codes and years the documents never contain (gpt-6, r3, 2022): a question naming one is
+    # about something they do not hold, however well its other words match ("GPT-6" is not "GPT-5.4").
+    unknown_names: tuple[str, ...] = ()
 
 
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
@@ -68,7 +75,8 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     if not concepts:  # a question made only of stopwords still searches with them
         search_terms = list(terms)
     names = tuple(c.word for c in concepts.values() if LATIN_WORD.fullmatch(c.word) and in_corpus(c.word))
-    return Query(tuple(search_terms), tuple(concepts.values()), names)
+    unknown = tuple(c.word for c in concepts.values() if IDENTIFIER.fullmatch(c.word) and not in_corpus(c.word))
+    return Query(tuple(search_terms), tuple(concepts.values()), names, unknown)
 
 
 def share_found(concepts: tuple[Concept, ...], found: Sequence[bool]) -> float:
