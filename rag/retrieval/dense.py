@@ -35,7 +35,7 @@ class VectorSearch:
         self.index = index
         if index is not None:  # its rows, without a copy
             vectors = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-        self.vectors = vectors
+        self.vectors = np.asarray(vectors)  # a memory map stays one, without np.memmap's costly indexing
         self._coarse: faiss.IndexScalarQuantizer | None = None  # set once complete
         self._coarse_error = 0.0  # the largest distance of a row from its 8-bit copy
         self._quantizing = threading.Thread(target=self._make_coarse, daemon=True, name="8-bit-vectors")
