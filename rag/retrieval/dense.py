@@ -45,17 +45,27 @@ class VectorSearch:
     def _make_coarse(self) -> None:
         n, d = self.vectors.shape
         coarse = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit_uniform, faiss.METRIC_INNER_PRODUCT)
-        coarse.train(np.ascontiguousarray(self.vectors))  # the smallest and largest component: one pass, nothing copied
+        # FAISS decodes code c as low + (c + 1/2) / 255 * span; the codes are written here with numpy (a third of
+        # the time of FAISS's encoder and decoder, which measuring the error needs): nearest but for the clipping
+        low, high = float(self.vectors.min()), float(self.vectors.max())
+        span = np.float32(high) - np.float32(low)
+        faiss.copy_array_to_vector(np.array([low, span], dtype=np.float32), coarse.sq.trained)
+        coarse.is_trained = True
         coarse.codes.resize(n * coarse.code_size)
         codes = faiss.rev_swig_ptr(coarse.codes.data(), n * coarse.code_size).reshape(n, coarse.code_size)
-        error = 0.0
-        for a in range(0, n, 4096):  # a block at a time, FAISS without the GIL
-            block = np.ascontiguousarray(self.vectors[a : a + 4096], dtype=np.float32)
-            codes[a : a + 4096] = coarse.sa_encode(block)
-            difference = block - coarse.sa_decode(codes[a : a + 4096])
-            error = max(error, float(np.sqrt(np.einsum("ij,ij->i", difference, difference).max())))
+        scale = np.float32(255 / span) if span > 0 else np.float32(1.0)
+        largest = 0.0  # squared, in steps of span / 255
+        for a in range(0, n, 4096):  # a block at a time, numpy without the GIL
+            steps = np.asarray(self.vectors[a : a + 4096], dtype=np.float32) - np.float32(low)
+            steps *= scale
+            code = np.clip(np.floor(steps), 0, 255)
+            codes[a : a + 4096] = code
+            steps -= code
+            steps -= np.float32(0.5)  # the distance from the decoded value, in steps
+            largest = max(largest, float(np.einsum("ij,ij->i", steps, steps).max()))
         coarse.ntotal = n
-        self._coarse_error = error * (1 + 1e-6)
+        # 1e-5: FAISS's decoding in float32 differs from this one by a few 1e-8 per component
+        self._coarse_error = float(np.sqrt(largest)) * float(span) / 255 * (1 + 1e-6) + 1e-5
         self._coarse = coarse
 
     def shortlist_ready(self, timeout: float | None = None) -> bool:
