@@ -30,8 +30,9 @@ HEAP_BELOW = 100  # FAISS's k from which a search keeps its results in a reservo
 
 class VectorSearch:
     def __init__(self, vectors: np.ndarray | None = None, index: faiss.IndexFlat | None = None,
-                 shortlist_from: int = SHORTLIST_FROM):
-        """Either `vectors`, (n, dimension) float32 rows searched in place, or a flat FAISS `index` to search in."""
+                 shortlist_from: int | None = None):
+        """Either `vectors`, (n, dimension) float32 rows searched in place, or a flat FAISS `index` to search in;
+        from `shortlist_from` rows (SHORTLIST_FROM if None) through an 8-bit copy."""
         self.index = index
         if index is not None:  # its rows, without a copy
             vectors = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
@@ -39,7 +40,7 @@ class VectorSearch:
         self._coarse: faiss.IndexScalarQuantizer | None = None  # set once complete
         self._coarse_error = 0.0  # the largest distance of a row from its 8-bit copy
         self._quantizing = threading.Thread(target=self._make_coarse, daemon=True, name="8-bit-vectors")
-        if len(vectors) >= shortlist_from:
+        if len(vectors) >= (SHORTLIST_FROM if shortlist_from is None else shortlist_from):
             self._quantizing.start()
 
     def _make_coarse(self) -> None:
