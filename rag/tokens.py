@@ -29,7 +29,13 @@ def _t2s(text: str) -> str:
     """OpenCC's Traditional->Simplified conversion, skipped for a text that holds no character any of its entries
     changes: such a text converts to itself (every entry it could match maps to itself), and the converter is
     pure Python (~0.5 ms a sentence), so this spares nearly all of it on Simplified text."""
-    return text if _changing_characters().isdisjoint(text) else _T2S.convert(text)
+    return text if _changing_characters().isdisjoint(text) else _converted(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _converted(text: str) -> str:
+    """An answer's quote is converted up to three times (its features, its answer mark, the mark's candidates)."""
+    return _T2S.convert(text)
 
 
 @functools.cache

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 import rag
+from rag.engine import Engine
 from rag.answering.features import CANDIDATE_FEATURES, DEFINITION_MARKS, candidate_features, corpus_facts, question_view
 from rag.index.store import read_index
+from rag.retrieval import dense
 from rag.retrieval.fusion import reciprocal_rank_fusion
 from rag.retrieval.query import make_query
 from rag.tokens import squash, to_simplified, tokenize
@@ -195,8 +197,14 @@ def cmrc_slice(tmp_path_factory):
     return articles, rag.load(index)
 
 
-def test_analyse_gives_what_the_format_3_engine_gave_on_real_articles(cmrc_slice):
+@pytest.mark.parametrize("shortlisted", [False, True])
+def test_analyse_gives_what_the_format_3_engine_gave_on_real_articles(cmrc_slice, shortlisted, monkeypatch):
+    """Also with both searches through their 8-bit shortlist (used from 5,000 rows: the slice has fewer)."""
     articles, engine = cmrc_slice
+    if shortlisted:
+        monkeypatch.setattr(dense, "SHORTLIST_FROM", 0)
+        engine = Engine(engine._stored, engine._embedder)
+        assert engine._sentence_search.shortlist_ready(timeout=60) and engine._chunk_search.shortlist_ready(timeout=60)
     reference = ReferenceEngine(engine._stored, engine._embedder)
     asked = [(q["question"], None) for a in articles for p in a["paragraphs"] for q in p["qas"]]
     asked += [(q, train.seed_name(a)) for a in articles[:5] for q in [a["paragraphs"][0]["qas"][0]["question"]]]

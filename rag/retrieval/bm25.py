@@ -27,7 +27,8 @@ class BM25:
         self.k1, self.b = k1, b
         self.size = len(lengths)
         self._vocabulary = vocabulary
-        self._indptr, self._ids, self._tfs, self._lengths = indptr, ids, tfs, lengths
+        # plain arrays over the same (possibly memory-mapped) memory: np.memmap's slicing costs microseconds a term
+        self._indptr, self._ids, self._tfs, self._lengths = map(np.asarray, (indptr, ids, tfs, lengths))
         self._norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()) if len(lengths) else 0.0, 1.0))
 
     @classmethod
