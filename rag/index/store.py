@@ -31,12 +31,16 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import errno
+import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import struct
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,37 +246,129 @@ def renumbered_chunk(line: bytes, i: int, shift: int) -> orjson.Fragment:
     return orjson.Fragment(b'{"id":%d%s,"sentences":%s}' % (i, head, ids))
 
 
-def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: list, sentence_tokens: list,
-                chunks: list, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
-                glossary: dict[str, list[str]], words: dict[str, list[str]], facts: Corpus, bm25: BM25Tables) -> None:
-    """Write a complete index into an empty `folder`; the manifest goes last and lists every file's hash.
-    `documents`, `sentences`, `sentence_tokens`, `chunks`: the rows of documents.jsonl, sentences.jsonl,
-    terms.jsonl and chunks.jsonl in index order (`sentence_row`, `chunk_row`), each a value for orjson or an
-    `orjson.Fragment`: a line kept from the index being updated."""
-    _write_jsonl(folder / "documents.jsonl", documents)
-    _write_jsonl(folder / "words.jsonl", ({"source": d["source"], "words": list(words[d["source"]])} for d in documents))
-    _write_jsonl(folder / "sentences.jsonl", sentences)
-    _write_jsonl(folder / "terms.jsonl", sentence_tokens)
-    _write_jsonl(folder / "chunks.jsonl", chunks)
-    (folder / "glossary.json").write_bytes(orjson.dumps(glossary, option=orjson.OPT_INDENT_2) + b"\n")
-    np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
-    chunk_index = faiss.IndexFlatIP(sentence_vectors.shape[1])
-    chunk_index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-    faiss.write_index(chunk_index, str(folder / "chunks.faiss"))
-    (folder / "bm25.terms.json").write_bytes(orjson.dumps(bm25.vocabulary))
-    for name, table in bm25.arrays.items():
-        for part, array in table.items():
-            np.save(folder / f"bm25.{name}.{part}.npy", array, allow_pickle=False)
-    for field in FACT_FIELDS:
-        value = getattr(facts, field)
-        if field in TEXT_FACTS:
-            _write_jsonl(folder / f"facts.{field}.jsonl", value)
-        else:
-            np.save(folder / f"facts.{field}.npy", value, allow_pickle=False)
-    hashes = {name: sha256_bytes((folder / name).read_bytes()) for name in DATA_FILES}
-    sizes = {name: (folder / name).stat().st_size for name in VECTOR_FILES}
-    manifest = {**manifest, "files": hashes, "sizes": sizes}
-    (folder / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")  # as json.dumps(indent=2)
+class IndexWriter:
+    """Writes an index into an empty folder a group of documents at a time: their lines and vectors go to the
+    files as they come, so that a build holds one group in memory, not the corpus (50 M characters are 2.4 GB
+    of sentence vectors). `finish` writes what needs every group (glossary, BM25 tables, facts arrays), then
+    the manifest, last, listing every file's hash. The files are byte for byte what writing everything at
+    once gave."""
+
+    def __init__(self, folder: Path, dimension: int):
+        self.folder, self.dimension = folder, dimension
+        self.sentences = self.chunks = 0  # rows written so far
+        self._lines = {name: open(folder / f"{name}.jsonl", "wb", buffering=1 << 20)
+                       for name in ("documents", "words", "sentences", "terms", "chunks",
+                                    *(f"facts.{field}" for field in TEXT_FACTS))}
+        # the vector files' headers hold the number of rows: written now for none, again at the end
+        self._sentence_vectors = open(folder / "sentences.npy", "wb", buffering=1 << 20)
+        self._sentence_vectors.write(_npy_header(0, dimension))
+        self._chunk_vectors = open(folder / "chunks.faiss", "wb", buffering=1 << 20)
+        self._chunk_vectors.write(_flat_index_header(0, dimension))
+        self._facts: list[Corpus] = []
+
+    def add(self, document: dict, words: Sequence[str], sentences: list, terms: list, chunks: list,
+            sentence_vectors: np.ndarray, chunk_vectors: np.ndarray) -> None:
+        """One document: its row of documents.jsonl, its CC-CEDICT words, its rows of sentences.jsonl,
+        terms.jsonl and chunks.jsonl placed after those written before (`sentence_row`, `chunk_row`; each a
+        value for orjson or an `orjson.Fragment`: a line kept from the index being updated), and its vectors."""
+        rows = {"documents": [document], "words": [{"source": document["source"], "words": list(words)}],
+                "sentences": sentences, "terms": terms, "chunks": chunks}
+        for name, values in rows.items():
+            self._lines[name].write(b"".join(orjson.dumps(row) + b"\n" for row in values))
+        self._sentence_vectors.write(np.ascontiguousarray(sentence_vectors, dtype=np.float32).tobytes())
+        self._chunk_vectors.write(np.ascontiguousarray(chunk_vectors, dtype=np.float32).tobytes())
+        self.sentences += len(sentences)
+        self.chunks += len(chunks)
+
+    def add_facts(self, facts: Corpus) -> None:
+        """The facts of the documents added since the last call (`join_facts` numbering): their texts are
+        written now, the arrays at the end."""
+        for field in TEXT_FACTS:
+            self._lines[f"facts.{field}"].write(b"".join(orjson.dumps(x) + b"\n" for x in getattr(facts, field)))
+        self._facts.append(dataclasses.replace(facts, **{field: [] for field in TEXT_FACTS}))
+
+    def finish(self, manifest: dict, glossary: dict[str, list[str]], bm25_parts: list[BM25Tables]) -> None:
+        """`bm25_parts`: the tables of each group of documents added, in order (numbered from 0 each); their
+        arrays are dropped as they are joined, to hold one table at a time."""
+        for file in self._lines.values():
+            file.close()
+        for file, header in ((self._sentence_vectors, _npy_header(self.sentences, self.dimension)),
+                             (self._chunk_vectors, _flat_index_header(self.chunks, self.dimension))):
+            file.seek(0)
+            file.write(header)  # the same length for any number of rows
+            file.close()
+        (self.folder / "glossary.json").write_bytes(orjson.dumps(glossary, option=orjson.OPT_INDENT_2) + b"\n")
+        _write_joined_bm25(self.folder, bm25_parts)
+        facts = join_facts(self._facts)
+        for field in FACT_FIELDS:
+            if field not in TEXT_FACTS:
+                np.save(self.folder / f"facts.{field}.npy", getattr(facts, field), allow_pickle=False)
+        hashes = {name: file_sha256(self.folder / name) for name in DATA_FILES}
+        sizes = {name: (self.folder / name).stat().st_size for name in VECTOR_FILES}
+        manifest = {**manifest, "files": hashes, "sizes": sizes}
+        (self.folder / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")  # as json.dumps(indent=2)
+
+    def close(self) -> None:
+        """Close the files (after `finish`, or when the build failed)."""
+        for file in (*self._lines.values(), self._sentence_vectors, self._chunk_vectors):
+            file.close()
+
+
+def _npy_header(rows: int, dimension: int) -> bytes:
+    """The header np.save writes for a (rows, dimension) float32 array: numpy pads it so that the first
+    dimension can grow in place, so its length does not depend on `rows`."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                               "fortran_order": False, "shape": (rows, dimension)})
+    return out.getvalue()
+
+
+def _flat_index_header(rows: int, dimension: int) -> bytes:
+    """What faiss.write_index writes before the vectors of an IndexFlatIP: fourcc, dimension, rows, two unused
+    counts, trained, metric (inner product), then the number of floats that follow."""
+    return struct.pack("<4siqqqBiQ", b"IxFI", dimension, rows, 1 << 20, 1 << 20, 1, faiss.METRIC_INNER_PRODUCT,
+                       rows * dimension)
+
+
+def _write_joined_bm25(folder: Path, parts: list[BM25Tables]) -> None:
+    """The BM25 files of an index made of consecutive groups of records whose tables are `parts` (ids from 0
+    in each): each part's term rows mapped into the sorted union of their vocabularies, its ids shifted by the
+    records before it. Each part holds its postings in term order, ids increasing, so a stable sort by term
+    row gives the table a build of everything at once gives. Table by table, each part's arrays dropped
+    (popped from `parts`) once joined."""
+    if len(parts) == 1:
+        vocabulary, new_rows = parts[0].vocabulary, [np.arange(len(parts[0].vocabulary))]
+    else:
+        vocabulary = sorted(set().union(*(p.vocabulary for p in parts)))
+        row_of = dict(zip(vocabulary, range(len(vocabulary))))
+        new_rows = [np.fromiter((row_of[t] for t in p.vocabulary), np.int64, len(p.vocabulary)) for p in parts]
+        del row_of
+    (folder / "bm25.terms.json").write_bytes(orjson.dumps(vocabulary))
+    for name in BM25_TABLES:
+        tables = [p.arrays.pop(name) for p in parts]
+        offsets = np.cumsum([0] + [len(t["lengths"]) for t in tables])
+        rows = np.concatenate([r[_term_rows(t["indptr"])] for r, t in zip(new_rows, tables)])
+        order = np.argsort(rows, kind="stable")
+        indptr = np.zeros(len(vocabulary) + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(vocabulary)), out=indptr[1:])
+        del rows
+        joined = {"indptr": indptr,
+                  "ids": np.concatenate([t["ids"].astype(np.int64) + o for t, o in zip(tables, offsets)])[order].astype(np.int32),
+                  "tfs": np.concatenate([t["tfs"] for t in tables])[order],
+                  "lengths": np.concatenate([t["lengths"] for t in tables])}
+        del tables, order
+        for part in ARRAYS:
+            np.save(folder / f"bm25.{name}.{part}.npy", joined[part], allow_pickle=False)
+        del joined
+
+
+def file_sha256(path: Path) -> str:
+    """sha256_bytes of the file's content, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def new_build_folder(index_dir: Path) -> Path:
@@ -425,7 +521,7 @@ def check_files(index_dir: Path, manifest: dict) -> None:
         if name in VECTOR_FILES:
             if path.stat().st_size != (manifest.get("sizes") or {}).get(name):
                 raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its size differs from the manifest); {REBUILD}")
-        elif sha256_bytes(path.read_bytes()) != manifest["files"][name]:
+        elif file_sha256(path) != manifest["files"][name]:
             raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its sha256 differs from the manifest); {REBUILD}")
 
 
