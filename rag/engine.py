@@ -82,13 +82,18 @@ class Engine:
         self._chunk_bm25 = stored.chunk_bm25
         self._document_bm25 = stored.document_bm25
         self._corpus = stored.corpus
-        self._sentence_search = VectorSearch(stored.sentence_vectors)
-        self._chunk_search = VectorSearch(index=stored.chunk_index)
-        self._chunk_first = np.array([c.sentence_ids[0] for c in stored.chunks], dtype=np.int64)
-        self._quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
-        self._chunk_of = np.zeros(len(stored.sentences), dtype=np.int64)  # the first chunk holding each sentence
-        for c in reversed(range(len(stored.chunks))):
-            self._chunk_of[list(stored.chunks[c].sentence_ids)] = c
+        self._sentence_search = VectorSearch(stored.sentence_vectors, approximate=stored.sentence_ann)
+        self._chunk_search = (VectorSearch(index=stored.chunk_index) if stored.chunk_ann is None
+                              else VectorSearch(stored.chunk_vectors, approximate=stored.chunk_ann))
+        self._chunk_first = stored.chunk_ranges[:, 0]
+        self._quotable = stored.quotable
+        # the first chunk holding each sentence: chunks are runs of sentences in order, so the first whose last
+        # sentence is not before it (0 for a sentence in no chunk)
+        held = np.arange(len(stored.sentences))
+        chunk_of = np.searchsorted(stored.chunk_ranges[:, 1], held)
+        inside = chunk_of < len(stored.chunk_ranges)
+        inside[inside] = stored.chunk_ranges[chunk_of[inside], 0] <= held[inside]
+        self._chunk_of = np.where(inside, chunk_of, 0)
 
     @cached_property
     def _model(self) -> AnswerModel:

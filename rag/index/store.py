@@ -34,13 +34,14 @@ import errno
 import hashlib
 import io
 import json
+import mmap
 import os
 import re
 import shutil
 import struct
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,16 @@ DATA_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "terms.jsonl
               *(f"facts.{f}.{'jsonl' if f in TEXT_FACTS else 'npy'}" for f in FACT_FIELDS))
 HASHED_FILES = tuple(n for n in DATA_FILES if n not in VECTOR_FILES)
 REBUILD = "run `rag build` to rebuild it"
+# From this many sentences on, the build also writes approximate indexes of the sentence and chunk vectors, which
+# questions search instead of every row (below, a flat search takes a few ms and gives today's answers exactly).
+# Loading it then reads no record it does not use: the build also writes where each line of the records a question
+# reads starts, and the arrays the engine would make from every record; the large files are checked by size.
+ANN_FROM = 200_000
+ANN_FILES = {"sentences.npy": "sentences.ivf.faiss", "chunks.faiss": "chunks.ivf.faiss"}
+LINES_INDEXED = ("sentences.jsonl", "chunks.jsonl", "facts.squashed.jsonl")
+LARGE_INDEX_ARRAYS = (*(f"{name.removesuffix('.jsonl')}.offsets.npy" for name in LINES_INDEXED),
+                      "sentences.quotable.npy", "chunks.range.npy")
+SIZE_CHECKED = (*VECTOR_FILES, *ANN_FILES.values(), "documents.jsonl", "terms.jsonl", *LINES_INDEXED)
 
 
 @dataclass(frozen=True)
@@ -77,19 +88,26 @@ class StoredIndex:
     manifest: dict
     documents: dict[str, str]  # source -> text
     pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-    chunk_index: faiss.IndexFlatIP
+    sentences: Sequence[Sentence]  # a list, or `Lines` for a large index
+    chunks: Sequence[Chunk]
+    chunk_index: faiss.IndexFlatIP | None  # None when the approximate indexes are there: its rows are not read
     sentence_vectors: np.ndarray  # memory-mapped
     glossary: dict[str, list[str]]
     sentence_bm25: BM25
     chunk_bm25: BM25
     document_bm25: BM25
     corpus: Corpus
+    quotable: np.ndarray  # bool per sentence
+    chunk_ranges: np.ndarray  # (chunks, 2): the first and last sentence id of each chunk
+    sentence_ann: faiss.Index | None = None  # the approximate indexes of a large index (ANN_FROM), memory-mapped
+    chunk_ann: faiss.Index | None = None
 
     @property
     def chunk_vectors(self) -> np.ndarray:
-        """The chunks' embeddings, copied out of their FAISS index (for builds that keep them)."""
+        """The chunks' embeddings: copied out of their FAISS index, or memory-mapped from its file when that
+        was not read."""
+        if self.chunk_index is None:
+            return vector_rows(self.folder / "chunks.faiss", len(self.chunks), self.sentence_vectors.shape[1])
         return self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal)
 
     def read_terms(self) -> list[list[str]]:
@@ -303,8 +321,15 @@ class IndexWriter:
         for field in FACT_FIELDS:
             if field not in TEXT_FACTS:
                 np.save(self.folder / f"facts.{field}.npy", getattr(facts, field), allow_pickle=False)
-        hashes = {name: file_sha256(self.folder / name) for name in DATA_FILES}
-        sizes = {name: (self.folder / name).stat().st_size for name in VECTOR_FILES}
+        large = self.sentences >= ANN_FROM
+        if large:
+            _write_large_index_arrays(self.folder)
+            for vectors, ann in ANN_FILES.items():
+                rows = self.sentences if vectors == "sentences.npy" else self.chunks
+                faiss.write_index(ann_index(vector_rows(self.folder / vectors, rows, self.dimension)), str(self.folder / ann))
+        hashes = {name: file_sha256(self.folder / name) for name in DATA_FILES + (LARGE_INDEX_ARRAYS if large else ())}
+        sizes = {name: (self.folder / name).stat().st_size for name in (SIZE_CHECKED if large else VECTOR_FILES)
+                 if (self.folder / name).exists()}
         manifest = {**manifest, "files": hashes, "sizes": sizes}
         (self.folder / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")  # as json.dumps(indent=2)
 
@@ -312,6 +337,51 @@ class IndexWriter:
         """Close the files (after `finish`, or when the build failed)."""
         for file in (*self._lines.values(), self._sentence_vectors, self._chunk_vectors):
             file.close()
+
+
+def _write_large_index_arrays(folder: Path) -> None:
+    """What loading a large index reads instead of every record: where each line of sentences.jsonl,
+    chunks.jsonl and facts.squashed.jsonl starts (and the files' end), which sentences may be quoted, and
+    each chunk's first and last sentence. Read a line at a time."""
+    quotable, ranges = [], []
+    for name in LINES_INDEXED:
+        starts = [0]
+        with open(folder / name, "rb") as file:
+            for line in file:
+                starts.append(starts[-1] + len(line))
+                if name == "sentences.jsonl":
+                    quotable.append(orjson.loads(line)["quotable"])
+                elif name == "chunks.jsonl":
+                    ids = orjson.loads(line)["sentences"]
+                    ranges.append((ids[0], ids[-1]))
+        np.save(folder / f"{name.removesuffix('.jsonl')}.offsets.npy", np.array(starts, np.int64), allow_pickle=False)
+    np.save(folder / "sentences.quotable.npy", np.array(quotable, bool), allow_pickle=False)
+    np.save(folder / "chunks.range.npy", np.array(ranges, np.int64).reshape(-1, 2), allow_pickle=False)
+
+
+def ann_index(vectors: np.ndarray) -> faiss.IndexIVFScalarQuantizer:
+    """An inverted-file index of unit `vectors` (about sqrt(n) lists, 8-bit codes: a quarter of the float32
+    rows, so a build of 1.2 M sentences holds 600 MB for it). Searched in a few lists (dense.py PROBES), its best rows
+    are then scored exactly from the float32 rows (rag/retrieval/dense.py)."""
+    n, dimension = vectors.shape
+    lists = int(2 ** round(np.log2(max(np.sqrt(n), 64))))
+    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dimension), dimension, lists,
+                                          faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    index.cp.spherical = True
+    sample = np.sort(np.random.default_rng(0).choice(n, min(n, 64 * lists), replace=False))
+    index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+    for a in range(0, n, 1 << 16):
+        index.add(np.ascontiguousarray(vectors[a : a + (1 << 16)], dtype=np.float32))
+    return index
+
+
+def vector_rows(path: Path, rows: int, dimension: int) -> np.ndarray:
+    """The float32 rows of sentences.npy or chunks.faiss (a flat index: its rows follow a fixed header),
+    memory-mapped."""
+    offset = len(_npy_header(rows, dimension)) if path.suffix == ".npy" else len(_flat_index_header(rows, dimension))
+    if path.stat().st_size != offset + 4 * rows * dimension:
+        raise ValueError(f"{path.name} holds {path.stat().st_size} bytes, not {rows} x {dimension} float32 rows")
+    return np.memmap(path, dtype=np.float32, mode="r", offset=offset, shape=(rows, dimension))
 
 
 def _npy_header(rows: int, dimension: int) -> bytes:
@@ -514,12 +584,15 @@ def build_settings(index_dir: Path) -> BuildSettings:
 
 
 def check_files(index_dir: Path, manifest: dict) -> None:
-    for name in DATA_FILES:
+    """Every data file there and intact: by its size when the manifest lists one (the vectors; every large file
+    of a large index, ANN_FROM: hashing them would cost more than the rest of the load), else by its sha256."""
+    sizes = manifest.get("sizes") or {}
+    for name in (*DATA_FILES, *(n for n in (*ANN_FILES.values(), *LARGE_INDEX_ARRAYS) if n in sizes or n in manifest["files"])):
         path = index_dir / name
         if not path.is_file():
             raise IndexLoadError(f"index file {quote_name(str(path))} is missing; {REBUILD}")
-        if name in VECTOR_FILES:
-            if path.stat().st_size != (manifest.get("sizes") or {}).get(name):
+        if name in VECTOR_FILES or name in sizes:
+            if path.stat().st_size != sizes.get(name):
                 raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its size differs from the manifest); {REBUILD}")
         elif file_sha256(path) != manifest["files"][name]:
             raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its sha256 differs from the manifest); {REBUILD}")
@@ -569,10 +642,21 @@ def _flat_index(path: Path, rows: int, dimension: int) -> faiss.IndexFlatIP:
     return index
 
 
-def _facts(index_dir: Path) -> Corpus:
+def _ann_index(path: Path, rows: int, dimension: int) -> faiss.IndexIVFScalarQuantizer:
+    """An `ann_index`, its lists memory-mapped (a question reads the few it probes)."""
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
+    if not isinstance(index, faiss.IndexIVFScalarQuantizer) or (index.ntotal, index.d) != (rows, dimension):
+        raise ValueError(f"{path.name} holds a {type(index).__name__} of {index.ntotal} x {index.d}, "
+                         f"not an inverted-file index of {rows} x {dimension}")
+    return index
+
+
+def _facts(index_dir: Path, large: bool = False) -> Corpus:
     values = {}
     for field in FACT_FIELDS:
-        if field in TEXT_FACTS:
+        if field in TEXT_FACTS and large:
+            values[field] = Lines(index_dir / f"facts.{field}.jsonl", np.load(index_dir / f"facts.{field}.offsets.npy"), str)
+        elif field in TEXT_FACTS:
             values[field] = _read_jsonl(index_dir / f"facts.{field}.jsonl")
         else:
             values[field] = np.load(index_dir / f"facts.{field}.npy", allow_pickle=False)
@@ -640,23 +724,72 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     if check_seeds and (changes := stale_sources(index_dir, manifest)):
         raise IndexStaleError(f"seeds changed since the index was built ({'; '.join(changes[:3])}); {REBUILD}")
     dimension = manifest["embedder"]["dimension"]
+    large = LARGE_INDEX_ARRAYS[0] in manifest["files"]
     try:
         document_rows = _read_jsonl(index_dir / "documents.jsonl")
         documents = {row["source"]: row["text"] for row in document_rows}
         pages = {row["source"]: tuple(row["pages"]) for row in document_rows if row.get("pages") is not None}
-        sentences = [Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
-                     for r in _read_jsonl(index_dir / "sentences.jsonl")]
-        chunks = [Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
-                  for r in _read_jsonl(index_dir / "chunks.jsonl")]
+        del document_rows
+        if large:
+            sentences = Lines(index_dir / "sentences.jsonl", np.load(index_dir / "sentences.offsets.npy"), _sentence)
+            chunks = Lines(index_dir / "chunks.jsonl", np.load(index_dir / "chunks.offsets.npy"), _chunk)
+            quotable = np.load(index_dir / "sentences.quotable.npy", allow_pickle=False)
+            chunk_ranges = np.load(index_dir / "chunks.range.npy", allow_pickle=False)
+            if len(quotable) != len(sentences) or chunk_ranges.shape != (len(chunks), 2):
+                raise ValueError("the arrays of sentences and chunks do not match their records")
+        else:
+            sentences = [_sentence(r) for r in _read_jsonl(index_dir / "sentences.jsonl")]
+            chunks = [_chunk(r) for r in _read_jsonl(index_dir / "chunks.jsonl")]
+            quotable = np.array([s.quotable for s in sentences], dtype=bool)
+            chunk_ranges = np.array([(c.sentence_ids[0], c.sentence_ids[-1]) for c in chunks], np.int64).reshape(-1, 2)
         sentence_vectors = _vectors(index_dir / "sentences.npy", len(sentences), dimension)
-        chunk_index = _flat_index(index_dir / "chunks.faiss", len(chunks), dimension)
+        if ANN_FILES["sentences.npy"] in (manifest.get("sizes") or {}):
+            chunk_index = None
+            sentence_ann = _ann_index(index_dir / ANN_FILES["sentences.npy"], len(sentences), dimension)
+            chunk_ann = _ann_index(index_dir / ANN_FILES["chunks.faiss"], len(chunks), dimension)
+        else:
+            chunk_index = _flat_index(index_dir / "chunks.faiss", len(chunks), dimension)
+            sentence_ann = chunk_ann = None
         glossary = json.loads((index_dir / "glossary.json").read_text(encoding="utf-8"))
         tables = _bm25_tables(index_dir)
-        corpus = _facts(index_dir)
+        corpus = _facts(index_dir, large)
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise IndexLoadError(f"index at {str(index_dir)!r} cannot be read ({type(e).__name__}: {e}); {REBUILD}") from None
     if tables["sentences"].size != len(sentences) or tables["chunks"].size != len(chunks) \
-            or len(corpus.document) != len(sentences):
+            or len(corpus.document) != len(sentences) or len(corpus.squashed) != len(sentences):
         raise IndexLoadError(f"index at {str(index_dir)!r} has tables that do not match its records; {REBUILD}")
     return StoredIndex(index_dir, manifest, documents, pages, sentences, chunks, chunk_index, sentence_vectors,
-                       glossary, tables["sentences"], tables["chunks"], tables["documents"], corpus)
+                       glossary, tables["sentences"], tables["chunks"], tables["documents"], corpus, quotable,
+                       chunk_ranges, sentence_ann, chunk_ann)
+
+
+def _sentence(r: dict) -> Sentence:
+    return Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
+
+
+def _chunk(r: dict) -> Chunk:
+    return Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
+
+
+class Lines(Sequence):
+    """The records of a JSONL file, each parsed when asked for: a large index is not turned into a Python object
+    per line at load. The file is memory-mapped; `offsets` (saved by the build) are where each line starts, and
+    the file's end."""
+
+    def __init__(self, path: Path, offsets: np.ndarray, parse: Callable[[object], object]):
+        self._offsets, self._parse = offsets, parse
+        if path.stat().st_size != (int(offsets[-1]) if len(offsets) else -1):
+            raise ValueError(f"{path.name} does not end where its line offsets say")
+        with open(path, "rb") as file:
+            self._data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i = int(i) % len(self)
+        return self._parse(orjson.loads(self._data[int(self._offsets[i]) : int(self._offsets[i + 1])]))
