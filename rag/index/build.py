@@ -129,7 +129,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
             try:
                 writer = IndexWriter(folder, dimension)
                 try:
-                    sources, words, bm25_parts, embedded, reused = _write_groups(
+                    sources, words, embedded, reused = _write_groups(
                         writer, _groups(items, GROUP_CHARS), chunking, pool, old, embed, dimension,
                         cache_dir_for(index_dir, name), progress, len(new))
                     progress(f"{len(sources)} documents ({len(new)} read, {len(sources) - len(new)} kept from the index)")
@@ -148,7 +148,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
                     progress("glossary")
                     glossary = build_glossary(words)
                     progress("writing")
-                    writer.finish(manifest, glossary, bm25_parts)
+                    writer.finish(manifest, glossary)
                 finally:
                     writer.close()
                 swap_in(folder, index_dir)
@@ -175,13 +175,11 @@ def _write_groups(writer: IndexWriter, groups: list[list[Document | _Stored]], c
                   pool: ProcessPoolExecutor | None, old: IndexLines | None,
                   embed: Callable[[Iterable[list[str]]], Iterator[np.ndarray]] | None, dimension: int,
                   cache: Path, progress: Callable[[str], None], reading: int
-                  ) -> tuple[list[dict], set[str], list[BM25Tables], int, int]:
+                  ) -> tuple[list[dict], set[str], int, int]:
     """Each group read (its new documents split, their sentences embedded) and written; returns the manifest's
-    rows of the documents, their CC-CEDICT words, the BM25 tables of each group, and how many texts were
-    embedded and reused from the cache."""
+    rows of the documents, their CC-CEDICT words, and how many texts were embedded and reused from the cache."""
     sources: list[dict] = []
     words: set[str] = set()
-    bm25_parts: list[BM25Tables] = []
     embedded = reused = 0
     with _bar(reading, "reading") as read_bar, _bar(reading, "embedding") as embed_bar:
         embed_bar.total = 0
@@ -218,8 +216,8 @@ def _write_groups(writer: IndexWriter, groups: list[list[Document | _Stored]], c
                                 "sentences": r.size[0], "chunks": r.size[1]})
                 words.update(r.words)
             writer.add_facts(_facts(records, old))
-            bm25_parts.append(_bm25(EMPTY_BM25 if old is None else old.bm25, records))
-    return sources, words, bm25_parts, embedded, reused
+            writer.add_bm25(_bm25(EMPTY_BM25 if old is None else old.bm25, records))
+    return sources, words, embedded, reused
 
 
 def _chunk_vectors(sentence_vectors: np.ndarray, chunks: list[Chunk], dimension: int) -> np.ndarray:

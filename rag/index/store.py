@@ -76,7 +76,8 @@ ANN_FILES = {"sentences.npy": "sentences.ivf.faiss", "chunks.faiss": "chunks.ivf
 LINES_INDEXED = ("sentences.jsonl", "chunks.jsonl", "facts.squashed.jsonl")
 LARGE_INDEX_ARRAYS = (*(f"{name.removesuffix('.jsonl')}.offsets.npy" for name in LINES_INDEXED),
                       "sentences.quotable.npy", "chunks.range.npy")
-SIZE_CHECKED = (*VECTOR_FILES, *ANN_FILES.values(), "documents.jsonl", "terms.jsonl", *LINES_INDEXED)
+SIZE_CHECKED = (*VECTOR_FILES, *ANN_FILES.values(), "documents.jsonl", "terms.jsonl", "words.jsonl", *LINES_INDEXED,
+                *(f"bm25.{t}.{a}.npy" for t in BM25_TABLES for a in ("ids", "tfs")))
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,8 @@ class IndexWriter:
         self._chunk_vectors = open(folder / "chunks.faiss", "wb", buffering=1 << 20)
         self._chunk_vectors.write(_flat_index_header(0, dimension))
         self._facts: list[Corpus] = []
+        self._bm25_parts = folder / "bm25-parts"  # removed before the manifest is written
+        self._bm25_vocabularies: list[list[str]] = []
 
     def add(self, document: dict, words: Sequence[str], sentences: list, terms: list, chunks: list,
             sentence_vectors: np.ndarray, chunk_vectors: np.ndarray) -> None:
@@ -305,9 +308,17 @@ class IndexWriter:
             self._lines[f"facts.{field}"].write(b"".join(orjson.dumps(x) + b"\n" for x in getattr(facts, field)))
         self._facts.append(dataclasses.replace(facts, **{field: [] for field in TEXT_FACTS}))
 
-    def finish(self, manifest: dict, glossary: dict[str, list[str]], bm25_parts: list[BM25Tables]) -> None:
-        """`bm25_parts`: the tables of each group of documents added, in order (numbered from 0 each); their
-        arrays are dropped as they are joined, to hold one table at a time."""
+    def add_bm25(self, tables: BM25Tables) -> None:
+        """The BM25 tables of the documents added since the last call (ids from 0). Their arrays wait on disk
+        for `finish`, which joins them table by table; the vocabulary stays here, each term held once."""
+        number = len(self._bm25_vocabularies)
+        self._bm25_parts.mkdir(exist_ok=True)
+        for name, arrays in tables.arrays.items():
+            for part, array in arrays.items():
+                np.save(self._bm25_parts / f"{number}.{name}.{part}.npy", array, allow_pickle=False)
+        self._bm25_vocabularies.append([sys.intern(t) for t in tables.vocabulary])
+
+    def finish(self, manifest: dict, glossary: dict[str, list[str]]) -> None:
         for file in self._lines.values():
             file.close()
         for file, header in ((self._sentence_vectors, _npy_header(self.sentences, self.dimension)),
@@ -316,7 +327,10 @@ class IndexWriter:
             file.write(header)  # the same length for any number of rows
             file.close()
         (self.folder / "glossary.json").write_bytes(orjson.dumps(glossary, option=orjson.OPT_INDENT_2) + b"\n")
-        _write_joined_bm25(self.folder, bm25_parts)
+        parts = [BM25Tables(vocabulary, _SavedTables(self._bm25_parts, number))
+                 for number, vocabulary in enumerate(self._bm25_vocabularies)]
+        _write_joined_bm25(self.folder, parts)
+        shutil.rmtree(self._bm25_parts)
         facts = join_facts(self._facts)
         for field in FACT_FIELDS:
             if field not in TEXT_FACTS:
@@ -382,6 +396,18 @@ def vector_rows(path: Path, rows: int, dimension: int) -> np.ndarray:
     if path.stat().st_size != offset + 4 * rows * dimension:
         raise ValueError(f"{path.name} holds {path.stat().st_size} bytes, not {rows} x {dimension} float32 rows")
     return np.memmap(path, dtype=np.float32, mode="r", offset=offset, shape=(rows, dimension))
+
+
+class _SavedTables(dict):
+    """The arrays of one part's BM25 tables, as `BM25Tables.arrays`, read from where `add_bm25` saved them when
+    a table is popped."""
+
+    def __init__(self, folder: Path, number: int):
+        super().__init__()
+        self._folder, self._number = folder, number
+
+    def pop(self, name: str) -> dict[str, np.ndarray]:
+        return {part: np.load(self._folder / f"{self._number}.{name}.{part}.npy", allow_pickle=False) for part in ARRAYS}
 
 
 def _npy_header(rows: int, dimension: int) -> bytes:
