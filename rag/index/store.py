@@ -25,6 +25,18 @@ loading is reading files, not computing: the BM25 tables, the per-sentence facts
     facts.FIELD.jsonl    one file per field: arrays as .npy, lists of text as JSONL (one string per line)
 The vector files are checked by their shape and size at load, every other file by its sha256: hashing the
 vectors would cost more than the rest of the load on a large index.
+
+A large index (ANN_FROM: 200,000 sentences and more, ~8 M characters) holds more files, so that a question
+reads a few lists instead of every vector and loading makes no Python object per record. The manifest lists
+their sha256 (the small arrays) or their size (the approximate indexes; there, every large file is checked by
+its size only, as the vectors are); an index without them is searched flat, as before.
+    sentences.ivf.faiss  FAISS IndexIVFScalarQuantizer (inner product, ~sqrt(n) lists, 8-bit codes) of the
+    chunks.ivf.faiss     sentence / chunk vectors, memory-mapped at load (rag/retrieval/dense.py)
+    NAME.offsets.npy     int64 byte offset of each line of NAME.jsonl (sentences, chunks, facts.squashed), then
+                         the file's size: records are parsed when a question reads them (`Lines`)
+    sentences.quotable.npy  bool per sentence
+    chunks.range.npy     int64 (chunks, 2): the first and last sentence id of each chunk
+A build writes a group of documents at a time (`IndexWriter`), so its memory does not grow with the corpus.
 """
 from __future__ import annotations
 
@@ -34,7 +46,6 @@ import errno
 import hashlib
 import io
 import json
-import mmap
 import os
 import re
 import shutil
@@ -798,16 +809,15 @@ def _chunk(r: dict) -> Chunk:
 
 
 class Lines(Sequence):
-    """The records of a JSONL file, each parsed when asked for: a large index is not turned into a Python object
-    per line at load. The file is memory-mapped; `offsets` (saved by the build) are where each line starts, and
-    the file's end."""
+    """The records of a JSONL file, each read (pread) and parsed when asked for: a large index is not turned into
+    a Python object per line at load. `offsets` (saved by the build) are where each line starts, and the file's
+    end."""
 
     def __init__(self, path: Path, offsets: np.ndarray, parse: Callable[[object], object]):
         self._offsets, self._parse = offsets, parse
         if path.stat().st_size != (int(offsets[-1]) if len(offsets) else -1):
             raise ValueError(f"{path.name} does not end where its line offsets say")
-        with open(path, "rb") as file:
-            self._data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
+        self._file = open(path, "rb", buffering=0)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -818,4 +828,5 @@ class Lines(Sequence):
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         i = int(i) % len(self)
-        return self._parse(orjson.loads(self._data[int(self._offsets[i]) : int(self._offsets[i + 1])]))
+        start = int(self._offsets[i])
+        return self._parse(orjson.loads(os.pread(self._file.fileno(), int(self._offsets[i + 1]) - start, start)))
