@@ -30,7 +30,7 @@ faiss.omp_set_num_threads(1)
 
 HALF_PRECISION_FROM = 10_000  # rows; below, a flat search takes well under a millisecond
 HEAP_BELOW = 100  # FAISS's k from which a search keeps its results in a reservoir (other ties) instead of a heap
-PROBES = 32  # lists of an approximate index searched per question
+PROBES = 64  # lists of an approximate index searched per question (recall@100 0.94 against flat at 117,047 sentences, 256 lists)
 RESCORED = 256
 
 
