@@ -384,20 +384,32 @@ def _write_large_index_arrays(folder: Path) -> None:
     np.save(folder / "chunks.range.npy", np.array(ranges, np.int64).reshape(-1, 2), allow_pickle=False)
 
 
-def ann_index(vectors: np.ndarray) -> faiss.IndexIVFScalarQuantizer:
+def ann_index(vectors: np.memmap) -> faiss.IndexIVFScalarQuantizer:
     """An inverted-file index of unit `vectors` (about sqrt(n) lists, 8-bit codes: a quarter of the float32
-    rows, so a build of 1.2 M sentences holds 600 MB for it). Searched in a few lists (dense.py PROBES), its best rows
-    are then scored exactly from the float32 rows (rag/retrieval/dense.py)."""
+    rows, so a build of 1.2 M sentences holds 600 MB for it). Searched in a few lists (dense.py PROBES), its
+    best rows are then scored exactly from the float32 rows (rag/retrieval/dense.py). The rows are read from
+    the file a block at a time, not through the mapping, which would leave the whole file (2.4 GB at 50 M
+    characters) resident in this process."""
     n, dimension = vectors.shape
     lists = int(2 ** round(np.log2(max(np.sqrt(n), 64))))
     index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dimension), dimension, lists,
                                           faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
     index.cp.spherical = True
     sample = np.sort(np.random.default_rng(0).choice(n, min(n, 64 * lists), replace=False))
-    index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
-    for a in range(0, n, 1 << 16):
-        index.add(np.ascontiguousarray(vectors[a : a + (1 << 16)], dtype=np.float32))
+    index.train(np.concatenate([block[sample[(sample >= a) & (sample < a + len(block))] - a]
+                                for a, block in _blocks(vectors)]))
+    for _, block in _blocks(vectors):
+        index.add(block)
     return index
+
+
+def _blocks(vectors: np.memmap, rows: int = 1 << 16):
+    """(first row, float32 rows) of `vectors`, read from its file `rows` at a time."""
+    n, dimension = vectors.shape
+    with open(vectors.filename, "rb") as file:
+        file.seek(vectors.offset)
+        for a in range(0, n, rows):
+            yield a, np.fromfile(file, np.float32, min(rows, n - a) * dimension).reshape(-1, dimension)
 
 
 def vector_rows(path: Path, rows: int, dimension: int) -> np.ndarray:
