@@ -391,7 +391,7 @@ def ann_index(vectors: np.memmap) -> faiss.IndexIVFScalarQuantizer:
     the file a block at a time, not through the mapping, which would leave the whole file (2.4 GB at 50 M
     characters) resident in this process."""
     n, dimension = vectors.shape
-    lists = int(2 ** round(np.log2(max(np.sqrt(n), 64))))
+    lists = min(int(2 ** round(np.log2(max(np.sqrt(n), 1)))), n)
     index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dimension), dimension, lists,
                                           faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
     index.cp.spherical = True
