@@ -181,8 +181,9 @@ def _write_groups(writer: IndexWriter, groups: list[list[Document | _Stored]], c
     sources: list[dict] = []
     words: set[str] = set()
     embedded = reused = 0
-    with _bar(reading, "reading") as read_bar, _bar(reading, "embedding") as embed_bar:
-        embed_bar.total = 0
+    # the number of texts to embed is known a group at a time: the bar grows; shown from ~1,000 sentences of text
+    new_chars = sum(len(item.text) for group in groups for item in group if isinstance(item, Document))
+    with _bar(reading, "reading") as read_bar, _bar(0, "embedding", shown=new_chars >= 40_000) as embed_bar:
         for group in groups:
             fresh = {r.document.source: r for r in
                      _split_all([item for item in group if isinstance(item, Document)], chunking, pool, read_bar)}
@@ -348,9 +349,10 @@ def _embed_here(embedder: Embedder) -> Callable[[Iterable[list[str]]], Iterator[
     return lambda batches: (np.asarray(embedder.embed_documents(b), np.float32) for b in batches)
 
 
-def _bar(total: int, what: str) -> tqdm:
-    """A progress bar on stderr, shown only on a terminal."""
-    return tqdm(total=total, desc=what, unit="", leave=False, disable=not sys.stderr.isatty() or total < 1000)
+def _bar(total: int, what: str, shown: bool | None = None) -> tqdm:
+    """A progress bar on stderr, shown only on a terminal (and for at least 1,000 steps, unless `shown` says)."""
+    return tqdm(total=total, desc=what, unit="", leave=False,
+                disable=not sys.stderr.isatty() or not (total >= 1000 if shown is None else shown))
 
 
 def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig
