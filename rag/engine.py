@@ -42,6 +42,7 @@ DENSE_CANDIDATES = 30  # ... and by embedding
 CHUNK_CANDIDATES = 5  # every sentence of this many of the best chunks (BM25 and embedding fused)
 NEIGHBOURED = 10  # the sentences around this many of the best BM25 sentences: the answer often follows them
 CHUNK_DENSE_DEPTH = 100
+LARGE_CHUNK_DEPTH = 1000  # in a large index, the chunks ranked by BM25 for fusion
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,20 @@ class Engine:
         self._chunk_bm25 = stored.chunk_bm25
         self._document_bm25 = stored.document_bm25
         self._corpus = stored.corpus
-        self._sentence_search = VectorSearch(stored.sentence_vectors)
-        self._chunk_search = VectorSearch(index=stored.chunk_index)
-        self._chunk_first = np.array([c.sentence_ids[0] for c in stored.chunks], dtype=np.int64)
-        self._quotable = np.array([s.quotable for s in stored.sentences], dtype=bool)
-        self._chunk_of = np.zeros(len(stored.sentences), dtype=np.int64)  # the first chunk holding each sentence
-        for c in reversed(range(len(stored.chunks))):
-            self._chunk_of[list(stored.chunks[c].sentence_ids)] = c
+        self._sentence_search = VectorSearch(stored.sentence_vectors, approximate=stored.sentence_ann)
+        self._chunk_search = (VectorSearch(index=stored.chunk_index) if stored.chunk_ann is None
+                              else VectorSearch(stored.chunk_vectors, approximate=stored.chunk_ann))
+        # A large index (searched approximately) also skips two passes over every sentence or chunk per question.
+        self._large = stored.sentence_ann is not None
+        self._chunk_first = stored.chunk_ranges[:, 0]
+        self._quotable = stored.quotable
+        # the first chunk holding each sentence: chunks are runs of sentences in order, so the first whose last
+        # sentence is not before it (0 for a sentence in no chunk)
+        held = np.arange(len(stored.sentences))
+        chunk_of = np.searchsorted(stored.chunk_ranges[:, 1], held)
+        inside = chunk_of < len(stored.chunk_ranges)
+        inside[inside] = stored.chunk_ranges[chunk_of[inside], 0] <= held[inside]
+        self._chunk_of = np.where(inside, chunk_of, 0)
 
     @cached_property
     def _model(self) -> AnswerModel:
@@ -188,6 +196,9 @@ class Engine:
         by_dense = self._sentence_search.best(vector, DENSE_CANDIDATES, allowed)
         t3 = time.perf_counter()
         lexical_chunks = np.flatnonzero(chunk_lexical > 0)
+        if self._large and len(lexical_chunks) > LARGE_CHUNK_DEPTH:
+            # only the best by BM25 are fused: one ranked below this adds less than 1 / (60 + 1000) to its score
+            lexical_chunks = lexical_chunks[_top(chunk_lexical[lexical_chunks], LARGE_CHUNK_DEPTH)]
         chunk_order = fused_order(len(self._chunks), (lexical_chunks, chunk_lexical[lexical_chunks]), (chunk_ids, chunk_sims))
         candidates = self._candidates(lexical, by_dense, chunk_order, allowed)
         cosine = self._sentence_search.scores(vector, candidates)
@@ -202,9 +213,14 @@ class Engine:
 
     def _candidates(self, lexical: np.ndarray, by_dense: np.ndarray, chunk_order: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         ids: dict[int, None] = {}
-        lexical = np.where(allowed, lexical, 0.0)
-        by_lexical = _top(lexical, LEXICAL_CANDIDATES)
-        by_lexical = by_lexical[lexical[by_lexical] > 0]
+        if self._large:  # the best among the sentences with a score: not a partition of a million
+            scored = np.flatnonzero(lexical > 0)
+            scored = scored[allowed[scored]]
+            by_lexical = scored[_top(lexical[scored], LEXICAL_CANDIDATES)]
+        else:
+            lexical = np.where(allowed, lexical, 0.0)
+            by_lexical = _top(lexical, LEXICAL_CANDIDATES)
+            by_lexical = by_lexical[lexical[by_lexical] > 0]
         ids.update(dict.fromkeys(int(i) for i in by_lexical))
         ids.update(dict.fromkeys(int(i) for i in by_dense))
         for c in chunk_order[:CHUNK_CANDIDATES]:

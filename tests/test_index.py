@@ -260,3 +260,37 @@ def test_leftovers_of_live_builds_are_kept(tmp_path):
     remove_leftovers(tmp_path / "index")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         f".index.building-{alive}-def456", ".index.cache", f".index.old-{alive}", ".other.old-1"]
+
+
+def test_a_large_index_searches_approximately_reads_records_on_demand_and_answers_the_same(tmp_path, monkeypatch):
+    """From ANN_FROM sentences on, the build adds inverted-file indexes of the vectors and the arrays that let a
+    load skip the records; on the article (its 8 sentence lists, all probed: the search is exact) the searches
+    give what the flat ones give and the answers quote the same sentences (the candidates by BM25 are taken
+    among the sentences with a score, so ties at the 30th may differ: the confidence may move a little), and a
+    damaged inverted file is refused with the fix."""
+    import shutil
+
+    from rag.index import store
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(REPO / "seeds", seeds)
+    rag.build(seeds, tmp_path / "small")
+    monkeypatch.setattr(store, "ANN_FROM", 1)
+    rag.build(seeds, tmp_path / "large")
+    large = read_index(tmp_path / "large")
+    assert isinstance(large.sentences, store.Lines) and large.chunk_index is None
+    assert (large.sentence_ann.nlist, large.chunk_ann.nlist) == (8, 4)
+    small_engine, large_engine = rag.load(tmp_path / "small"), rag.load(tmp_path / "large")
+    assert list(large.sentences) == small_engine._stored.sentences and list(large.chunks) == small_engine._stored.chunks
+    assert np.array_equal(large_engine._chunk_of, small_engine._chunk_of)
+    vector = small_engine._embedder.embed_query("OpenAI 的估值")
+    for way in ("_sentence_search", "_chunk_search"):
+        got, want = getattr(large_engine, way).search(vector, 20), getattr(small_engine, way).search(vector, 20)
+        assert list(got[1]) == list(want[1]) and np.allclose(got[0], want[0], atol=1e-6), way
+    for question in ("OpenAI 最新融资轮的估值是多少？", "Anthropic 的年化收入是多少？", "谁是 OpenAI 的 CEO？", "今天天气怎么样？"):
+        got, want = large_engine.ask(question), small_engine.ask(question)
+        assert got.answerable == want.answerable and abs(got.confidence - want.confidence) < 0.01, question
+        assert [(c.start, c.end, c.quote) for c in got.citations] == [(c.start, c.end, c.quote) for c in want.citations]
+    (tmp_path / "large" / "chunks.ivf.faiss").write_bytes(b"broken")
+    with pytest.raises(rag.IndexLoadError, match=r"chunks.ivf.faiss is missing or damaged|chunks.ivf.faiss is damaged"):
+        rag.load(tmp_path / "large")

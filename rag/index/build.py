@@ -34,7 +34,7 @@ from rag.errors import IndexLoadError
 from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables, IndexLines, changed_sources,
                              check_files, chunk_row, document_facts, join_facts, new_build_folder, read_lines,
                              read_manifest, renumbered_chunk, renumbered_sentence, seed_hashes, sentence_row,
-                             swap_in, updated_bm25_tables, write_index)
+                             swap_in, updated_bm25_tables, IndexWriter)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
 from rag.retrieval.glossary import build_glossary, dictionary_words
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
@@ -43,6 +43,8 @@ from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
 # about 2 s): the build is CPU-bound pure Python and numpy with one BLAS thread.
 PARALLEL_CHARS = 200_000
 WORKERS = min(2, os.cpu_count() or 1)
+# A build reads, embeds and writes this much new text at a time: its memory is one group's records, not the corpus's.
+GROUP_CHARS = 2_000_000
 FEW_CHANGES = 50  # files added or changed; more, and the build may run in workers, which load their own
 BULK_CHARS = 50_000  # above this much new text, jieba's whole table is loaded (0.6 s) rather than read row by row
 
@@ -113,24 +115,7 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
 
         parallel = WORKERS > 1 and sum(len(d.text) for d in new) >= PARALLEL_CHARS
         with _workers(parallel) as pool:
-            progress(f"reading {len(new)} new or changed files")
-            fresh = {r.document.source: r for r in _split_all(new, chunking, pool)}
-            records = [fresh[item.source] if isinstance(item, Document) else item for item in items]
-            sentences: list = []  # the rows of sentences.jsonl, terms.jsonl and chunks.jsonl
-            tokens: list = []
-            chunks: list = []
-            for r in records:
-                rows = r.rows(len(sentences), len(chunks))
-                sentences += rows[0]
-                tokens += rows[1]
-                chunks += rows[2]
-            progress("glossary")
-            glossary = build_glossary({w for r in records for w in r.words})
-            progress("BM25 tables")
-            bm25 = _bm25(EMPTY_BM25 if old is None else old.bm25, records)
-            # The vectors last: a model loading in another process has had all the time above.
-            texts = [t for r in fresh.values() for t in r.embedded_texts]
-            if texts or embedder is not None or not stored:
+            if new or embedder is not None or not stored:
                 workers = pool or loading
                 if embedder is None and workers is not None and model == DEFAULT_MODEL:
                     # the workers embed; this process never loads the model
@@ -139,55 +124,103 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
                 else:
                     embedder = embedder or load_embedder(model)
                     name, dimension, embed = embedder.name, embedder.dimension, _embed_here(embedder)
-                with _bar(len(texts), "embedding") as bar:
-                    def embedded(done: int, total: int) -> None:
-                        bar.update(done - bar.n)
-                        progress(f"embedded {done}/{total}")
-
-                    vectors, reused = embed_with_cache(embed, dimension, texts, cache_dir_for(index_dir, name), embedded)
             else:  # files removed or nothing changed: the embedder is not even loaded
-                name, dimension = model, read_manifest(index_dir)["embedder"]["dimension"]
-                vectors, reused = np.zeros((0, dimension), np.float32), 0
-    sentence_vectors, chunk_vectors = [], []
-    for r in records:
-        if isinstance(r, _Stored):
-            sentence_vectors.append(r.sentence_vectors)
-            chunk_vectors.append(r.chunk_vectors)
-        else:  # the fresh records' sentence vectors come in order
-            n = len(r.sentences)
-            sentence_vectors.append(vectors[:n])
-            chunk_vectors.append(_chunk_vectors(vectors[:n], r.chunks, dimension))
-            vectors = vectors[n:]
-    documents = [r.document for r in records]
-    progress(f"{len(records)} documents ({len(new)} read, {len(records) - len(new)} kept from the index)")
-    progress(f"{len(documents)} documents, {len(sentences)} sentences, {len(chunks)} chunks")
+                name, dimension, embed = model, read_manifest(index_dir)["embedder"]["dimension"], None
+            progress(f"reading {len(new)} new or changed files")
+            folder = new_build_folder(index_dir)
+            try:
+                writer = IndexWriter(folder, dimension)
+                try:
+                    sources, words, embedded, reused = _write_groups(
+                        writer, _groups(items, GROUP_CHARS), chunking, pool, old, embed, dimension,
+                        cache_dir_for(index_dir, name), progress, len(new))
+                    progress(f"{len(sources)} documents ({len(new)} read, {len(sources) - len(new)} kept from the index)")
+                    progress(f"{len(sources)} documents, {writer.sentences} sentences, {writer.chunks} chunks")
+                    manifest = {
+                        "format": "rag-chat index",
+                        "format_version": FORMAT_VERSION,
+                        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        "seeds": os.path.relpath(seeds_dir.resolve(), index_dir.resolve()),
+                        "embedder": {"name": name, "dimension": dimension},
+                        "chunking": asdict(chunking),
+                        "counts": {"documents": len(sources), "sentences": writer.sentences, "chunks": writer.chunks},
+                        "sources": sources + [{"source": s.source, "sha256": s.sha256, "skipped": s.reason} for s in skipped],
+                        "libraries": library_versions(),
+                    }
+                    progress("glossary")
+                    glossary = build_glossary(words)
+                    progress("writing")
+                    writer.finish(manifest, glossary)
+                finally:
+                    writer.close()
+                swap_in(folder, index_dir)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+    return BuildReport(str(index_dir), len(sources), tuple(skipped), writer.sentences, writer.chunks,
+                       embedded, reused, time.perf_counter() - started, len(new))
 
-    manifest = {
-        "format": "rag-chat index",
-        "format_version": FORMAT_VERSION,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "seeds": os.path.relpath(seeds_dir.resolve(), index_dir.resolve()),
-        "embedder": {"name": name, "dimension": dimension},
-        "chunking": asdict(chunking),
-        "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},
-        "sources": [{"source": r.document.source, "sha256": r.document.sha256, "encoding": r.document.encoding,
-                     "chars": len(r.document.text), "sentences": r.size[0], "chunks": r.size[1]} for r in records]
-        + [{"source": s.source, "sha256": s.sha256, "skipped": s.reason} for s in skipped],
-        "libraries": library_versions(),
-    }
-    progress("writing")
-    folder = new_build_folder(index_dir)
-    try:
-        write_index(folder, manifest, [{"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
-                                       | ({} if d.pages is None else {"pages": list(d.pages)}) for d in documents],
-                    sentences, tokens, chunks, _stack(chunk_vectors, dimension), _stack(sentence_vectors, dimension), glossary,
-                    {r.document.source: r.words for r in records}, _facts(records, old),
-                    bm25)
-        swap_in(folder, index_dir)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return BuildReport(str(index_dir), len(documents), tuple(skipped), len(sentences), len(chunks),
-                       len(texts) - reused, reused, time.perf_counter() - started, len(new))
+
+def _groups(items: list[Document | _Stored], chars: int) -> list[list[Document | _Stored]]:
+    """`items` in consecutive groups holding about `chars` characters of text to read each (a record kept
+    from the index weighs nothing: its lines are in memory already)."""
+    groups, group, size = [], [], 0
+    for item in items:
+        if group and isinstance(item, Document) and size + len(item.text) > chars:
+            groups.append(group)
+            group, size = [], 0
+        group.append(item)
+        size += len(item.text) if isinstance(item, Document) else 0
+    return groups + [group] if group else groups
+
+
+def _write_groups(writer: IndexWriter, groups: list[list[Document | _Stored]], chunking: ChunkingConfig,
+                  pool: ProcessPoolExecutor | None, old: IndexLines | None,
+                  embed: Callable[[Iterable[list[str]]], Iterator[np.ndarray]] | None, dimension: int,
+                  cache: Path, progress: Callable[[str], None], reading: int
+                  ) -> tuple[list[dict], set[str], int, int]:
+    """Each group read (its new documents split, their sentences embedded) and written; returns the manifest's
+    rows of the documents, their CC-CEDICT words, and how many texts were embedded and reused from the cache."""
+    sources: list[dict] = []
+    words: set[str] = set()
+    embedded = reused = 0
+    # the number of texts to embed is known a group at a time: the bar grows; shown from ~1,000 sentences of text
+    new_chars = sum(len(item.text) for group in groups for item in group if isinstance(item, Document))
+    with _bar(reading, "reading") as read_bar, _bar(0, "embedding", shown=new_chars >= 40_000) as embed_bar:
+        for group in groups:
+            fresh = {r.document.source: r for r in
+                     _split_all([item for item in group if isinstance(item, Document)], chunking, pool, read_bar)}
+            records = [fresh[item.source] if isinstance(item, Document) else item for item in group]
+            texts = [t for r in fresh.values() for t in r.embedded_texts]
+            vectors = np.zeros((0, dimension), np.float32)
+            if embed is not None:
+                embed_bar.total += len(texts)
+                embed_bar.refresh()
+                before = embed_bar.n
+
+                def done(count: int, total: int) -> None:
+                    embed_bar.update(before + count - embed_bar.n)
+                    progress(f"embedded {count}/{total}")
+
+                vectors, group_reused = embed_with_cache(embed, dimension, texts, cache, done)
+                embedded, reused = embedded + len(texts) - group_reused, reused + group_reused
+            for r in records:
+                rows = r.rows(writer.sentences, writer.chunks)
+                if isinstance(r, _Stored):
+                    sentence_vectors, chunk_vectors = r.sentence_vectors, r.chunk_vectors
+                else:  # the fresh records' sentence vectors come in order
+                    n = len(r.sentences)
+                    sentence_vectors, chunk_vectors = vectors[:n], _chunk_vectors(vectors[:n], r.chunks, dimension)
+                    vectors = vectors[n:]
+                d = r.document
+                writer.add({"source": d.source, "encoding": d.encoding, "sha256": d.sha256, "text": d.text}
+                           | ({} if d.pages is None else {"pages": list(d.pages)}), r.words, *rows,
+                           sentence_vectors, chunk_vectors)
+                sources.append({"source": d.source, "sha256": d.sha256, "encoding": d.encoding, "chars": len(d.text),
+                                "sentences": r.size[0], "chunks": r.size[1]})
+                words.update(r.words)
+            writer.add_facts(_facts(records, old))
+            writer.add_bm25(_bm25(EMPTY_BM25 if old is None else old.bm25, records))
+    return sources, words, embedded, reused
 
 
 def _chunk_vectors(sentence_vectors: np.ndarray, chunks: list[Chunk], dimension: int) -> np.ndarray:
@@ -316,17 +349,17 @@ def _start_worker() -> None:
     jieba.initialize()  # the whole table in memory: documents are cut in bulk
 
 
-def _split_all(documents: list[Document], chunking: ChunkingConfig, pool: ProcessPoolExecutor | None) -> list[_Records]:
+def _split_all(documents: list[Document], chunking: ChunkingConfig, pool: ProcessPoolExecutor | None,
+               bar: tqdm) -> list[_Records]:
     """Each document read into sentences, terms, chunks and the texts to embed; in the workers if any."""
-    with _bar(len(documents), "reading") as bar:
-        if pool is None:
-            results = (_split(d, chunking) for d in documents)
-        else:
-            results = pool.map(partial(_split, chunking=chunking), documents, chunksize=8)
-        out = []
-        for r in results:
-            out.append(r)
-            bar.update()
+    if pool is None:
+        results = (_split(d, chunking) for d in documents)
+    else:
+        results = pool.map(partial(_split, chunking=chunking), documents, chunksize=8)
+    out = []
+    for r in results:
+        out.append(r)
+        bar.update()
     return out
 
 
@@ -338,9 +371,10 @@ def _embed_here(embedder: Embedder) -> Callable[[Iterable[list[str]]], Iterator[
     return lambda batches: (np.asarray(embedder.embed_documents(b), np.float32) for b in batches)
 
 
-def _bar(total: int, what: str) -> tqdm:
-    """A progress bar on stderr, shown only on a terminal."""
-    return tqdm(total=total, desc=what, unit="", leave=False, disable=not sys.stderr.isatty() or total < 1000)
+def _bar(total: int, what: str, shown: bool | None = None) -> tqdm:
+    """A progress bar on stderr, shown only on a terminal (and for at least 1,000 steps, unless `shown` says)."""
+    return tqdm(total=total, desc=what, unit="", leave=False,
+                disable=not sys.stderr.isatty() or not (total >= 1000 if shown is None else shown))
 
 
 def _unchanged(seeds_dir: Path, index_dir: Path, embedder_name: str, chunking: ChunkingConfig
@@ -460,7 +494,3 @@ def _read(seeds_dir: Path, stored: dict[str, _Kept], hashes: dict[str, str]
     if not items:
         return read_documents(seeds_dir)  # raises the error that says why nothing can be indexed
     return items, sorted(skipped, key=lambda s: s.source)
-
-
-def _stack(blocks: list[np.ndarray], dimension: int) -> np.ndarray:
-    return np.concatenate(blocks) if blocks else np.zeros((0, dimension), np.float32)

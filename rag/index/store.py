@@ -26,18 +26,34 @@ loading is reading files, not computing: the BM25 tables, the per-sentence facts
     facts.FIELD.jsonl    one file per field: arrays as .npy, lists of text as JSONL (one string per line)
 The vector files are checked by their shape and size at load, every other file by its sha256: hashing the
 vectors would cost more than the rest of the load on a large index.
+
+A large index (ANN_FROM: 200,000 sentences and more, ~8 M characters) holds more files, so that a question
+reads a few lists instead of every vector and loading makes no Python object per record. The manifest lists
+their sha256 (the small arrays) or their size (the approximate indexes; there, every large file is checked by
+its size only, as the vectors are); an index without them is searched flat, as before.
+    sentences.ivf.faiss  FAISS IndexIVFScalarQuantizer (inner product, ~sqrt(n) lists, 8-bit codes) of the
+    chunks.ivf.faiss     sentence / chunk vectors, memory-mapped at load (rag/retrieval/dense.py)
+    NAME.offsets.npy     int64 byte offset of each line of NAME.jsonl (sentences, chunks, facts.squashed), then
+                         the file's size: records are parsed when a question reads them (`Lines`)
+    sentences.quotable.npy  bool per sentence
+    chunks.range.npy     int64 (chunks, 2): the first and last sentence id of each chunk
+A build writes a group of documents at a time (`IndexWriter`), so its memory does not grow with the corpus.
 """
 from __future__ import annotations
 
 import ctypes
 import dataclasses
 import errno
+import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import struct
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +79,17 @@ DATA_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "terms.jsonl
               *(f"facts.{f}.{'jsonl' if f in TEXT_FACTS else 'npy'}" for f in FACT_FIELDS))
 HASHED_FILES = tuple(n for n in DATA_FILES if n not in VECTOR_FILES)
 REBUILD = "run `rag build` to rebuild it"
+# From this many sentences on, the build also writes approximate indexes of the sentence and chunk vectors, which
+# questions search instead of every row (below, a flat search takes a few ms and gives today's answers exactly).
+# Loading it then reads no record it does not use: the build also writes where each line of the records a question
+# reads starts, and the arrays the engine would make from every record; the large files are checked by size.
+ANN_FROM = 200_000
+ANN_FILES = {"sentences.npy": "sentences.ivf.faiss", "chunks.faiss": "chunks.ivf.faiss"}
+LINES_INDEXED = ("sentences.jsonl", "chunks.jsonl", "facts.squashed.jsonl")
+LARGE_INDEX_ARRAYS = (*(f"{name.removesuffix('.jsonl')}.offsets.npy" for name in LINES_INDEXED),
+                      "sentences.quotable.npy", "chunks.range.npy")
+SIZE_CHECKED = (*VECTOR_FILES, *ANN_FILES.values(), "documents.jsonl", "terms.jsonl", "words.jsonl", *LINES_INDEXED,
+                *(f"bm25.{t}.{a}.npy" for t in BM25_TABLES for a in ("ids", "tfs")))
 
 
 @dataclass(frozen=True)
@@ -74,19 +101,26 @@ class StoredIndex:
     manifest: dict
     documents: dict[str, str]  # source -> text
     pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-    chunk_index: faiss.IndexFlatIP
+    sentences: Sequence[Sentence]  # a list, or `Lines` for a large index
+    chunks: Sequence[Chunk]
+    chunk_index: faiss.IndexFlatIP | None  # None when the approximate indexes are there: its rows are not read
     sentence_vectors: np.ndarray  # memory-mapped
     glossary: dict[str, list[str]]
     sentence_bm25: BM25
     chunk_bm25: BM25
     document_bm25: BM25
     corpus: Corpus
+    quotable: np.ndarray  # bool per sentence
+    chunk_ranges: np.ndarray  # (chunks, 2): the first and last sentence id of each chunk
+    sentence_ann: faiss.Index | None = None  # the approximate indexes of a large index (ANN_FROM), memory-mapped
+    chunk_ann: faiss.Index | None = None
 
     @property
     def chunk_vectors(self) -> np.ndarray:
-        """The chunks' embeddings, copied out of their FAISS index (for builds that keep them)."""
+        """The chunks' embeddings: copied out of their FAISS index, or memory-mapped from its file when that
+        was not read."""
+        if self.chunk_index is None:
+            return vector_rows(self.folder / "chunks.faiss", len(self.chunks), self.sentence_vectors.shape[1])
         return self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal)
 
     def read_terms(self) -> list[list[str]]:
@@ -244,37 +278,218 @@ def renumbered_chunk(line: bytes, i: int, shift: int) -> orjson.Fragment:
     return orjson.Fragment(b'{"id":%d%s,"sentences":%s}' % (i, head, ids))
 
 
-def write_index(folder: Path, manifest: dict, documents: list[dict], sentences: list, sentence_tokens: list,
-                chunks: list, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
-                glossary: dict[str, list[str]], words: dict[str, list[str]], facts: Corpus, bm25: BM25Tables) -> None:
-    """Write a complete index into an empty `folder`; the manifest goes last and lists every file's hash.
-    `documents`, `sentences`, `sentence_tokens`, `chunks`: the rows of documents.jsonl, sentences.jsonl,
-    terms.jsonl and chunks.jsonl in index order (`sentence_row`, `chunk_row`), each a value for orjson or an
-    `orjson.Fragment`: a line kept from the index being updated."""
-    _write_jsonl(folder / "documents.jsonl", documents)
-    _write_jsonl(folder / "words.jsonl", ({"source": d["source"], "words": list(words[d["source"]])} for d in documents))
-    _write_jsonl(folder / "sentences.jsonl", sentences)
-    _write_jsonl(folder / "terms.jsonl", sentence_tokens)
-    _write_jsonl(folder / "chunks.jsonl", chunks)
-    (folder / "glossary.json").write_bytes(orjson.dumps(glossary, option=orjson.OPT_INDENT_2) + b"\n")
-    np.save(folder / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
-    chunk_index = faiss.IndexFlatIP(sentence_vectors.shape[1])
-    chunk_index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-    faiss.write_index(chunk_index, str(folder / "chunks.faiss"))
-    (folder / "bm25.terms.json").write_bytes(orjson.dumps(bm25.vocabulary))
-    for name, table in bm25.arrays.items():
-        for part, array in table.items():
-            np.save(folder / f"bm25.{name}.{part}.npy", array, allow_pickle=False)
-    for field in FACT_FIELDS:
-        value = getattr(facts, field)
-        if field in TEXT_FACTS:
-            _write_jsonl(folder / f"facts.{field}.jsonl", value)
-        else:
-            np.save(folder / f"facts.{field}.npy", value, allow_pickle=False)
-    hashes = {name: sha256_bytes((folder / name).read_bytes()) for name in DATA_FILES}
-    sizes = {name: (folder / name).stat().st_size for name in VECTOR_FILES}
-    manifest = {**manifest, "files": hashes, "sizes": sizes}
-    (folder / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")  # as json.dumps(indent=2)
+class IndexWriter:
+    """Writes an index into an empty folder a group of documents at a time: their lines and vectors go to the
+    files as they come, so that a build holds one group in memory, not the corpus (50 M characters are 2.4 GB
+    of sentence vectors). `finish` writes what needs every group (glossary, BM25 tables, facts arrays), then
+    the manifest, last, listing every file's hash. The files are byte for byte what writing everything at
+    once gave."""
+
+    def __init__(self, folder: Path, dimension: int):
+        self.folder, self.dimension = folder, dimension
+        self.sentences = self.chunks = 0  # rows written so far
+        self._lines = {name: open(folder / f"{name}.jsonl", "wb", buffering=1 << 20)
+                       for name in ("documents", "words", "sentences", "terms", "chunks",
+                                    *(f"facts.{field}" for field in TEXT_FACTS))}
+        # the vector files' headers hold the number of rows: written now for none, again at the end
+        self._sentence_vectors = open(folder / "sentences.npy", "wb", buffering=1 << 20)
+        self._sentence_vectors.write(_npy_header(0, dimension))
+        self._chunk_vectors = open(folder / "chunks.faiss", "wb", buffering=1 << 20)
+        self._chunk_vectors.write(_flat_index_header(0, dimension))
+        self._facts: list[Corpus] = []
+        self._bm25_parts = folder / "bm25-parts"  # removed before the manifest is written
+        self._bm25_vocabularies: list[list[str]] = []
+
+    def add(self, document: dict, words: Sequence[str], sentences: list, terms: list, chunks: list,
+            sentence_vectors: np.ndarray, chunk_vectors: np.ndarray) -> None:
+        """One document: its row of documents.jsonl, its CC-CEDICT words, its rows of sentences.jsonl,
+        terms.jsonl and chunks.jsonl placed after those written before (`sentence_row`, `chunk_row`; each a
+        value for orjson or an `orjson.Fragment`: a line kept from the index being updated), and its vectors."""
+        rows = {"documents": [document], "words": [{"source": document["source"], "words": list(words)}],
+                "sentences": sentences, "terms": terms, "chunks": chunks}
+        for name, values in rows.items():
+            self._lines[name].write(b"".join(orjson.dumps(row) + b"\n" for row in values))
+        self._sentence_vectors.write(np.ascontiguousarray(sentence_vectors, dtype=np.float32).tobytes())
+        self._chunk_vectors.write(np.ascontiguousarray(chunk_vectors, dtype=np.float32).tobytes())
+        self.sentences += len(sentences)
+        self.chunks += len(chunks)
+
+    def add_facts(self, facts: Corpus) -> None:
+        """The facts of the documents added since the last call (`join_facts` numbering): their texts are
+        written now, the arrays at the end."""
+        for field in TEXT_FACTS:
+            self._lines[f"facts.{field}"].write(b"".join(orjson.dumps(x) + b"\n" for x in getattr(facts, field)))
+        self._facts.append(dataclasses.replace(facts, **{field: [] for field in TEXT_FACTS}))
+
+    def add_bm25(self, tables: BM25Tables) -> None:
+        """The BM25 tables of the documents added since the last call (ids from 0). Their arrays wait on disk
+        for `finish`, which joins them table by table; the vocabulary stays here, each term held once."""
+        number = len(self._bm25_vocabularies)
+        self._bm25_parts.mkdir(exist_ok=True)
+        for name, arrays in tables.arrays.items():
+            for part, array in arrays.items():
+                np.save(self._bm25_parts / f"{number}.{name}.{part}.npy", array, allow_pickle=False)
+        self._bm25_vocabularies.append([sys.intern(t) for t in tables.vocabulary])
+
+    def finish(self, manifest: dict, glossary: dict[str, list[str]]) -> None:
+        for file in self._lines.values():
+            file.close()
+        for file, header in ((self._sentence_vectors, _npy_header(self.sentences, self.dimension)),
+                             (self._chunk_vectors, _flat_index_header(self.chunks, self.dimension))):
+            file.seek(0)
+            file.write(header)  # the same length for any number of rows
+            file.close()
+        (self.folder / "glossary.json").write_bytes(orjson.dumps(glossary, option=orjson.OPT_INDENT_2) + b"\n")
+        parts = [BM25Tables(vocabulary, _SavedTables(self._bm25_parts, number))
+                 for number, vocabulary in enumerate(self._bm25_vocabularies)]
+        _write_joined_bm25(self.folder, parts)
+        shutil.rmtree(self._bm25_parts)
+        facts = join_facts(self._facts)
+        for field in FACT_FIELDS:
+            if field not in TEXT_FACTS:
+                np.save(self.folder / f"facts.{field}.npy", getattr(facts, field), allow_pickle=False)
+        large = self.sentences >= ANN_FROM
+        if large:
+            _write_large_index_arrays(self.folder)
+            for vectors, ann in ANN_FILES.items():
+                rows = self.sentences if vectors == "sentences.npy" else self.chunks
+                faiss.write_index(ann_index(vector_rows(self.folder / vectors, rows, self.dimension)), str(self.folder / ann))
+        hashes = {name: file_sha256(self.folder / name) for name in DATA_FILES + (LARGE_INDEX_ARRAYS if large else ())}
+        sizes = {name: (self.folder / name).stat().st_size for name in (SIZE_CHECKED if large else VECTOR_FILES)
+                 if (self.folder / name).exists()}
+        manifest = {**manifest, "files": hashes, "sizes": sizes}
+        (self.folder / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")  # as json.dumps(indent=2)
+
+    def close(self) -> None:
+        """Close the files (after `finish`, or when the build failed)."""
+        for file in (*self._lines.values(), self._sentence_vectors, self._chunk_vectors):
+            file.close()
+
+
+def _write_large_index_arrays(folder: Path) -> None:
+    """What loading a large index reads instead of every record: where each line of sentences.jsonl,
+    chunks.jsonl and facts.squashed.jsonl starts (and the files' end), which sentences may be quoted, and
+    each chunk's first and last sentence. Read a line at a time."""
+    quotable, ranges = [], []
+    for name in LINES_INDEXED:
+        starts = [0]
+        with open(folder / name, "rb") as file:
+            for line in file:
+                starts.append(starts[-1] + len(line))
+                if name == "sentences.jsonl":
+                    quotable.append(orjson.loads(line)["quotable"])
+                elif name == "chunks.jsonl":
+                    ids = orjson.loads(line)["sentences"]
+                    ranges.append((ids[0], ids[-1]))
+        np.save(folder / f"{name.removesuffix('.jsonl')}.offsets.npy", np.array(starts, np.int64), allow_pickle=False)
+    np.save(folder / "sentences.quotable.npy", np.array(quotable, bool), allow_pickle=False)
+    np.save(folder / "chunks.range.npy", np.array(ranges, np.int64).reshape(-1, 2), allow_pickle=False)
+
+
+def ann_index(vectors: np.memmap) -> faiss.IndexIVFScalarQuantizer:
+    """An inverted-file index of unit `vectors` (about sqrt(n) lists, 8-bit codes: a quarter of the float32
+    rows, so a build of 1.2 M sentences holds 600 MB for it). Searched in a few lists (dense.py PROBES), its
+    best rows are then scored exactly from the float32 rows (rag/retrieval/dense.py). The rows are read from
+    the file a block at a time, not through the mapping, which would leave the whole file (2.4 GB at 50 M
+    characters) resident in this process."""
+    n, dimension = vectors.shape
+    lists = min(int(2 ** round(np.log2(max(np.sqrt(n), 1)))), n)
+    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dimension), dimension, lists,
+                                          faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    index.cp.spherical = True
+    sample = np.sort(np.random.default_rng(0).choice(n, min(n, 64 * lists), replace=False))
+    index.train(np.concatenate([block[sample[(sample >= a) & (sample < a + len(block))] - a]
+                                for a, block in _blocks(vectors)]))
+    for _, block in _blocks(vectors):
+        index.add(block)
+    return index
+
+
+def _blocks(vectors: np.memmap, rows: int = 1 << 16):
+    """(first row, float32 rows) of `vectors`, read from its file `rows` at a time."""
+    n, dimension = vectors.shape
+    with open(vectors.filename, "rb") as file:
+        file.seek(vectors.offset)
+        for a in range(0, n, rows):
+            yield a, np.fromfile(file, np.float32, min(rows, n - a) * dimension).reshape(-1, dimension)
+
+
+def vector_rows(path: Path, rows: int, dimension: int) -> np.ndarray:
+    """The float32 rows of sentences.npy or chunks.faiss (a flat index: its rows follow a fixed header),
+    memory-mapped."""
+    offset = len(_npy_header(rows, dimension)) if path.suffix == ".npy" else len(_flat_index_header(rows, dimension))
+    if path.stat().st_size != offset + 4 * rows * dimension:
+        raise ValueError(f"{path.name} holds {path.stat().st_size} bytes, not {rows} x {dimension} float32 rows")
+    return np.memmap(path, dtype=np.float32, mode="r", offset=offset, shape=(rows, dimension))
+
+
+class _SavedTables(dict):
+    """The arrays of one part's BM25 tables, as `BM25Tables.arrays`, read from where `add_bm25` saved them when
+    a table is popped."""
+
+    def __init__(self, folder: Path, number: int):
+        super().__init__()
+        self._folder, self._number = folder, number
+
+    def pop(self, name: str) -> dict[str, np.ndarray]:
+        return {part: np.load(self._folder / f"{self._number}.{name}.{part}.npy", allow_pickle=False) for part in ARRAYS}
+
+
+def _npy_header(rows: int, dimension: int) -> bytes:
+    """The header np.save writes for a (rows, dimension) float32 array: numpy pads it so that the first
+    dimension can grow in place, so its length does not depend on `rows`."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                               "fortran_order": False, "shape": (rows, dimension)})
+    return out.getvalue()
+
+
+def _flat_index_header(rows: int, dimension: int) -> bytes:
+    """What faiss.write_index writes before the vectors of an IndexFlatIP: fourcc, dimension, rows, two unused
+    counts, trained, metric (inner product), then the number of floats that follow."""
+    return struct.pack("<4siqqqBiQ", b"IxFI", dimension, rows, 1 << 20, 1 << 20, 1, faiss.METRIC_INNER_PRODUCT,
+                       rows * dimension)
+
+
+def _write_joined_bm25(folder: Path, parts: list[BM25Tables]) -> None:
+    """The BM25 files of an index made of consecutive groups of records whose tables are `parts` (ids from 0
+    in each): each part's term rows mapped into the sorted union of their vocabularies, its ids shifted by the
+    records before it. Each part holds its postings in term order, ids increasing, so a stable sort by term
+    row gives the table a build of everything at once gives. Table by table, each part's arrays dropped
+    (popped from `parts`) once joined."""
+    if len(parts) == 1:
+        vocabulary, new_rows = parts[0].vocabulary, [np.arange(len(parts[0].vocabulary))]
+    else:
+        vocabulary = sorted(set().union(*(p.vocabulary for p in parts)))
+        row_of = dict(zip(vocabulary, range(len(vocabulary))))
+        new_rows = [np.fromiter((row_of[t] for t in p.vocabulary), np.int64, len(p.vocabulary)) for p in parts]
+        del row_of
+    (folder / "bm25.terms.json").write_bytes(orjson.dumps(vocabulary))
+    for name in BM25_TABLES:
+        tables = [p.arrays.pop(name) for p in parts]
+        offsets = np.cumsum([0] + [len(t["lengths"]) for t in tables])
+        rows = np.concatenate([r[_term_rows(t["indptr"])] for r, t in zip(new_rows, tables)])
+        order = np.argsort(rows, kind="stable")
+        indptr = np.zeros(len(vocabulary) + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(vocabulary)), out=indptr[1:])
+        del rows
+        joined = {"indptr": indptr,
+                  "ids": np.concatenate([t["ids"].astype(np.int64) + o for t, o in zip(tables, offsets)])[order].astype(np.int32),
+                  "tfs": np.concatenate([t["tfs"] for t in tables])[order],
+                  "lengths": np.concatenate([t["lengths"] for t in tables])}
+        del tables, order
+        for part in ARRAYS:
+            np.save(folder / f"bm25.{name}.{part}.npy", joined[part], allow_pickle=False)
+        del joined
+
+
+def file_sha256(path: Path) -> str:
+    """sha256_bytes of the file's content, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def new_build_folder(index_dir: Path) -> Path:
@@ -420,14 +635,17 @@ def build_settings(index_dir: Path) -> BuildSettings:
 
 
 def check_files(index_dir: Path, manifest: dict) -> None:
-    for name in DATA_FILES:
+    """Every data file there and intact: by its size when the manifest lists one (the vectors; every large file
+    of a large index, ANN_FROM: hashing them would cost more than the rest of the load), else by its sha256."""
+    sizes = manifest.get("sizes") or {}
+    for name in (*DATA_FILES, *(n for n in (*ANN_FILES.values(), *LARGE_INDEX_ARRAYS) if n in sizes or n in manifest["files"])):
         path = index_dir / name
         if not path.is_file():
             raise IndexLoadError(f"index file {quote_name(str(path))} is missing; {REBUILD}")
-        if name in VECTOR_FILES:
-            if path.stat().st_size != (manifest.get("sizes") or {}).get(name):
+        if name in VECTOR_FILES or name in sizes:
+            if path.stat().st_size != sizes.get(name):
                 raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its size differs from the manifest); {REBUILD}")
-        elif sha256_bytes(path.read_bytes()) != manifest["files"][name]:
+        elif file_sha256(path) != manifest["files"][name]:
             raise IndexLoadError(f"index file {quote_name(str(path))} is damaged (its sha256 differs from the manifest); {REBUILD}")
 
 
@@ -475,10 +693,21 @@ def _flat_index(path: Path, rows: int, dimension: int) -> faiss.IndexFlatIP:
     return index
 
 
-def _facts(index_dir: Path) -> Corpus:
+def _ann_index(path: Path, rows: int, dimension: int) -> faiss.IndexIVFScalarQuantizer:
+    """An `ann_index`, its lists memory-mapped (a question reads the few it probes)."""
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
+    if not isinstance(index, faiss.IndexIVFScalarQuantizer) or (index.ntotal, index.d) != (rows, dimension):
+        raise ValueError(f"{path.name} holds a {type(index).__name__} of {index.ntotal} x {index.d}, "
+                         f"not an inverted-file index of {rows} x {dimension}")
+    return index
+
+
+def _facts(index_dir: Path, large: bool = False) -> Corpus:
     values = {}
     for field in FACT_FIELDS:
-        if field in TEXT_FACTS:
+        if field in TEXT_FACTS and large:
+            values[field] = Lines(index_dir / f"facts.{field}.jsonl", np.load(index_dir / f"facts.{field}.offsets.npy"), str)
+        elif field in TEXT_FACTS:
             values[field] = _read_jsonl(index_dir / f"facts.{field}.jsonl")
         else:
             values[field] = np.load(index_dir / f"facts.{field}.npy", allow_pickle=False)
@@ -546,23 +775,72 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
     if check_seeds and (changes := stale_sources(index_dir, manifest)):
         raise IndexStaleError(f"seeds changed since the index was built ({'; '.join(changes[:3])}); {REBUILD}")
     dimension = manifest["embedder"]["dimension"]
+    large = LARGE_INDEX_ARRAYS[0] in manifest["files"]
     try:
         document_rows = _read_jsonl(index_dir / "documents.jsonl")
         documents = {row["source"]: row["text"] for row in document_rows}
         pages = {row["source"]: tuple(row["pages"]) for row in document_rows if row.get("pages") is not None}
-        sentences = [Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
-                     for r in _read_jsonl(index_dir / "sentences.jsonl")]
-        chunks = [Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
-                  for r in _read_jsonl(index_dir / "chunks.jsonl")]
+        del document_rows
+        if large:
+            sentences = Lines(index_dir / "sentences.jsonl", np.load(index_dir / "sentences.offsets.npy"), _sentence)
+            chunks = Lines(index_dir / "chunks.jsonl", np.load(index_dir / "chunks.offsets.npy"), _chunk)
+            quotable = np.load(index_dir / "sentences.quotable.npy", allow_pickle=False)
+            chunk_ranges = np.load(index_dir / "chunks.range.npy", allow_pickle=False)
+            if len(quotable) != len(sentences) or chunk_ranges.shape != (len(chunks), 2):
+                raise ValueError("the arrays of sentences and chunks do not match their records")
+        else:
+            sentences = [_sentence(r) for r in _read_jsonl(index_dir / "sentences.jsonl")]
+            chunks = [_chunk(r) for r in _read_jsonl(index_dir / "chunks.jsonl")]
+            quotable = np.array([s.quotable for s in sentences], dtype=bool)
+            chunk_ranges = np.array([(c.sentence_ids[0], c.sentence_ids[-1]) for c in chunks], np.int64).reshape(-1, 2)
         sentence_vectors = _vectors(index_dir / "sentences.npy", len(sentences), dimension)
-        chunk_index = _flat_index(index_dir / "chunks.faiss", len(chunks), dimension)
+        if ANN_FILES["sentences.npy"] in (manifest.get("sizes") or {}):
+            chunk_index = None
+            sentence_ann = _ann_index(index_dir / ANN_FILES["sentences.npy"], len(sentences), dimension)
+            chunk_ann = _ann_index(index_dir / ANN_FILES["chunks.faiss"], len(chunks), dimension)
+        else:
+            chunk_index = _flat_index(index_dir / "chunks.faiss", len(chunks), dimension)
+            sentence_ann = chunk_ann = None
         glossary = json.loads((index_dir / "glossary.json").read_text(encoding="utf-8"))
         tables = _bm25_tables(index_dir)
-        corpus = _facts(index_dir)
+        corpus = _facts(index_dir, large)
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise IndexLoadError(f"index at {str(index_dir)!r} cannot be read ({type(e).__name__}: {e}); {REBUILD}") from None
     if tables["sentences"].size != len(sentences) or tables["chunks"].size != len(chunks) \
-            or len(corpus.document) != len(sentences):
+            or len(corpus.document) != len(sentences) or len(corpus.squashed) != len(sentences):
         raise IndexLoadError(f"index at {str(index_dir)!r} has tables that do not match its records; {REBUILD}")
     return StoredIndex(index_dir, manifest, documents, pages, sentences, chunks, chunk_index, sentence_vectors,
-                       glossary, tables["sentences"], tables["chunks"], tables["documents"], corpus)
+                       glossary, tables["sentences"], tables["chunks"], tables["documents"], corpus, quotable,
+                       chunk_ranges, sentence_ann, chunk_ann)
+
+
+def _sentence(r: dict) -> Sentence:
+    return Sentence(r["source"], r["start"], r["end"], r["text"], r["header"], r["quotable"], r["heading"])
+
+
+def _chunk(r: dict) -> Chunk:
+    return Chunk(r["source"], r["start"], r["end"], r["text"], tuple(r["sentences"]))
+
+
+class Lines(Sequence):
+    """The records of a JSONL file, each read (pread) and parsed when asked for: a large index is not turned into
+    a Python object per line at load. `offsets` (saved by the build) are where each line starts, and the file's
+    end."""
+
+    def __init__(self, path: Path, offsets: np.ndarray, parse: Callable[[object], object]):
+        self._offsets, self._parse = offsets, parse
+        if path.stat().st_size != (int(offsets[-1]) if len(offsets) else -1):
+            raise ValueError(f"{path.name} does not end where its line offsets say")
+        self._file = open(path, "rb", buffering=0)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i = int(i) % len(self)
+        start = int(self._offsets[i])
+        return self._parse(orjson.loads(os.pread(self._file.fileno(), int(self._offsets[i + 1]) - start, start)))
