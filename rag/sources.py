@@ -149,11 +149,14 @@ def read_document(path: Path, source: str) -> Document | Skipped:
     return Document(source, extracted.text, extracted.encoding, sha256_bytes(data), extracted.pages)
 
 
+KINDS = " ".join(SUFFIXES)  # for messages: ".txt .md .pdf .docx .html .htm"
+
+
 def read_documents(seeds_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
     """All readable documents under `seeds_dir`, and the files skipped with the reason."""
     seeds = Path(seeds_dir)
     if not seeds.is_dir():
-        raise SeedsError(f"seeds folder {str(seeds)!r} does not exist; create it and put .txt or .md files in it")
+        raise SeedsError(f"seeds folder {str(seeds)!r} does not exist; create it and put documents in it ({KINDS})")
     files, skipped = scan_seeds(seeds)
     documents = []
     for source, path in files:
@@ -161,6 +164,6 @@ def read_documents(seeds_dir: str | Path) -> tuple[list[Document], list[Skipped]
         (documents if isinstance(read, Document) else skipped).append(read)
     skipped.sort(key=lambda s: s.source)
     if not documents:
-        why = "; ".join(f"{quote_name(s.source)}: {s.reason}" for s in skipped) or "no .txt or .md files"
-        raise SeedsError(f"nothing to index in {str(seeds)!r} ({why}); add UTF-8 .txt or .md files")
+        why = "; ".join(f"{quote_name(s.source)}: {s.reason}" for s in skipped) or f"no {KINDS} files"
+        raise SeedsError(f"nothing to index in {str(seeds)!r} ({why}); add documents ({KINDS})")
     return documents, skipped

@@ -36,10 +36,13 @@ def test_binary_empty_and_other_files_are_skipped_with_a_reason(tmp_path):
 
 
 def test_empty_or_missing_seeds_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(SeedsError, match=r"nothing to index in .*no \.txt or \.md files"):
+    kinds = ".txt .md .pdf .docx .html .htm"
+    with pytest.raises(SeedsError) as empty:
         read_documents(tmp_path)
-    with pytest.raises(SeedsError, match="does not exist"):
+    assert str(empty.value) == f"nothing to index in {str(tmp_path)!r} (no {kinds} files); add documents ({kinds})"
+    with pytest.raises(SeedsError) as missing:
         read_documents(tmp_path / "nope")
+    assert str(missing.value) == f"seeds folder {str(tmp_path / 'nope')!r} does not exist; create it and put documents in it ({kinds})"
 
 
 def test_gb18030_and_utf16_files_are_labelled_with_the_encoding_that_decodes_them(tmp_path):
