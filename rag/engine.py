@@ -312,11 +312,11 @@ class Engine:
                 best = int(candidates[order[0]])
         chosen = self._with_context(best)
         score = {i: float(shares[order[0]]) for i in chosen}
-        table = header[best] if header[best] >= 0 else -2
         for r in order[1:2]:
             runner_up = int(candidates[r])
             # another row of the best's table is the answer to another question ("2023 年" for "2024 年")
-            if runner_up not in chosen and header[runner_up] != table and shares[r] >= self._model.second_quote * shares[order[0]]:
+            same_table = header[best] >= 0 and header[runner_up] == header[best]
+            if runner_up not in chosen and not same_table and shares[r] >= self._model.second_quote * shares[order[0]]:
                 chosen.append(runner_up)
                 score[runner_up] = float(shares[r])
         return [(i, score[i]) for i in chosen]

@@ -71,9 +71,7 @@ def corpus_facts(sentences: list[Sentence], documents: dict[str, str]) -> Corpus
             current_heading = i
         if i > start and table_line(s.text) and table_line(sentences[i - 1].text):
             table_header[i] = table_header[i - 1] if table_header[i - 1] >= 0 else i - 1
-    # A row's cells mean what its table's header names ("2024 | 15.2 | 2.3" under "年份 | 营业收入 | 净利润"):
-    # every feature reads a row as its header followed by the row.
-    squashed = [squashed[h] + t if h >= 0 else t for h, t in zip(table_header.tolist(), squashed)]
+    squashed = under_headers(squashed, table_header)  # what every feature reads of a sentence
     for i in range(n - 1, -1, -1):
         last[i] = i if i == n - 1 or sentences[i + 1].source != sentences[i].source else last[i + 1]
     flags = lambda pattern: np.array([bool(pattern.search(t)) for t in normalised], dtype=bool)
@@ -88,6 +86,12 @@ def corpus_facts(sentences: list[Sentence], documents: dict[str, str]) -> Corpus
         has_reason=flags(REASON),
         length=np.array([len(s.text) for s in sentences], dtype=np.float64),
     )
+
+
+def under_headers(texts: list[str], table_header: np.ndarray, joiner: str = "") -> list[str]:
+    """Each sentence's text as it is read: a table row's with its header row's before it (joined by `joiner`),
+    as a row's cells mean what its header names ("2024 | 15.2 | 2.3" under "年份 | 营业收入 | 净利润")."""
+    return [texts[h] + joiner + t if h >= 0 else t for h, t in zip(table_header.tolist(), texts)]
 
 
 def _whole_line(s: Sentence, text: str) -> bool:

@@ -74,14 +74,14 @@ def table_cell_span(row: str, header: str, query: Query) -> tuple[int, int] | No
     "年份 | 营业收入 | 净利润": the third), offsets relative to the row; None when no header cell is asked about
     or the row has no such cell. A column whose cell in the row the question names (its "2024") is what the
     question asks about, not what it asks for."""
-    cells = [m for m in CELL.finditer(row)]
+    cells = list(CELL.finditer(row))
     titles = [squash(m.group()) for m in CELL.finditer(header)]
-    if len(cells) != len(titles):
+    if not titles or len(cells) != len(titles):
         return None
     found = lambda text: [c for c in query.concepts if any(a in text for a in c.alternatives)]
     weights = [0.0 if found(squash(cell.group())) else sum(c.weight for c in found(title)) for cell, title in zip(cells, titles)]
-    best = max(range(len(titles)), key=lambda k: weights[k]) if titles else 0
-    if not titles or weights[best] <= 0:
+    best = max(range(len(titles)), key=lambda k: weights[k])
+    if weights[best] <= 0:
         return None
     cell = cells[best]
     a, b = cell.span()

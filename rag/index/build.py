@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 from tqdm import tqdm
 
-from rag.answering.features import Corpus, corpus_facts
+from rag.answering.features import Corpus, corpus_facts, under_headers
 
 from rag.chunking import Chunk, ChunkingConfig, Sentence, make_chunks, split_sentences
 from rag.embedding import DEFAULT_MODEL, Embedder, embed_with, load_embedder
@@ -288,9 +288,7 @@ class _Kept:
 def _split(doc: Document, chunking: ChunkingConfig) -> _Records:
     sentences = split_sentences(doc.text, doc.source)
     facts = corpus_facts(sentences, {doc.source: doc.text})
-    # A table row is searched for and embedded with its table's header row before it: "2024 | 15.2 | 2.3"
-    # alone says nothing of 净利润.
-    read_as = [s.text if h < 0 else f"{sentences[h].text} {s.text}" for s, h in zip(sentences, facts.table_header.tolist())]
+    read_as = under_headers([s.text for s in sentences], facts.table_header, " ")  # searched for and embedded
     tokens = [tokenize(text) for text in read_as]
     words = dictionary_words({t for terms in tokens for t in terms}, (normalize(s.text) for s in sentences))
     chunks = make_chunks(doc.text, sentences, 0, chunking)
