@@ -40,7 +40,7 @@ def _update(index: Path, settings: BuildSettings, progress: Callable[[str], None
         embedder = None
     return rag.build(settings.seeds, index, model=settings.model, chunking=settings.chunking, progress=progress,
                      embedder=embedder,
-                     spawn_embedder=True)  # run by `rag add`/`rag remove` and `rag serve`, whose top levels are guarded
+                     spawn_embedder=True)  # without a loaded embedder, one loads in another process meanwhile
 
 
 def add_documents(index: Path, files: list[Path], fallback_seeds: Path,

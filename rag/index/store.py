@@ -94,8 +94,8 @@ SIZE_CHECKED = (*VECTOR_FILES, *ANN_FILES.values(), "documents.jsonl", "terms.js
 
 @dataclass(frozen=True)
 class StoredIndex:
-    """Everything a question needs from an index folder, as read back. What only a build needs (terms, words)
-    is read by `read_terms` / `read_words`."""
+    """Everything a question needs from an index folder, as read back. A sentence's search terms, which only
+    a build needs, are read by `read_terms`."""
 
     folder: Path
     manifest: dict
@@ -126,15 +126,6 @@ class StoredIndex:
     def read_terms(self) -> list[list[str]]:
         """Each sentence's search terms."""
         return _read_jsonl(self.folder / "terms.jsonl")
-
-    def read_words(self) -> dict[str, tuple[str, ...]]:
-        """Source -> its CC-CEDICT words (the glossary is made from them)."""
-        return {row["source"]: tuple(row["words"]) for row in _read_jsonl(self.folder / "words.jsonl")}
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    # orjson: UTF-8 JSON like json.dumps(ensure_ascii=False) without the spaces, several times faster both ways.
-    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
 
 
 @dataclass(frozen=True)
