@@ -17,53 +17,69 @@ from rag.tokens import normalize, pos_tagger, squash
 
 POS_KINDS = {"person": ("nr", "nrt", "nrfg"), "place": ("ns",), "organisation": ("nt",)}
 
-def _tagged(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, flag) of jieba's words with part-of-speech tags."""
-    out, pos = [], 0
-    for pair in pos_tagger().cut(text):
-        out.append((pos, pos + len(pair.word), pair.flag))
+# jieba tags each run of these characters on its own (jieba.posseg's re_han_internal), and "·" or "•" join the
+# parts of one name ("弗朗西斯科·佩尔萨特"): a run of them with those dots is tagged alone as it is in the quote.
+NAME_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._·•]+")
+
+
+def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Spans of the names jieba tags `wanted` in one NAME_RUN of `text`; neighbouring name parts make one name."""
+    words, pos = [], run.start()
+    for pair in pos_tagger().cut(run.group()):
+        words.append((pos, pos + len(pair.word), pair.flag))
         pos += len(pair.word)
-    return out
+    spans, k = [], 0
+    while k < len(words):
+        a, b, flag = words[k]
+        if flag in wanted:
+            while k + 1 < len(words) and (words[k + 1][2] in wanted or text[words[k + 1][0]:words[k + 1][1]] in "·•"):
+                k += 1
+                b = words[k][1]
+            spans.append((a, b))
+        k += 1
+    return spans
 
 
-def _candidates(text: str, view: QuestionView) -> list[tuple[int, int]]:
+def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     kinds = view.kinds
     # The patterns are written for normalised text; where normalising keeps every offset, match on it.
     normalised = normalize(text)
     if len(normalised) != len(text):
         normalised = text.lower()
+    # The answer sits next to the words the question shares with the quote: the candidate closest to them is
+    # taken, the first of equals (the first of all when they share none).
+    squashed = squash(text)
+    # sorted: a set's order changes with the hash seed, and only the first 50 anchors are kept
+    anchors = [m.start() for g in sorted(view.bigrams) for m in re.finditer(re.escape(g), squashed)][:50]
+    scale = len(squashed) / max(1, len(text))  # positions in the squashed text are roughly proportional
+
+    def distance(a: int, b: int) -> float:
+        """From the nearest anchor to the closest start in [a, b]."""
+        if not anchors:
+            return a
+        return min(max(a * scale - p, p - b * scale, 0.0) for p in anchors)
+
+    def asked(span: tuple[int, int]) -> bool:
+        words = text[span[0]:span[1]]
+        return bool(words.strip()) and squash(words) not in view.squashed
+
     spans: list[tuple[int, int]] = []
     if "time" in kinds:
         spans += [m.span() for m in TIME.finditer(normalised)]
     if "quantity" in kinds and not spans:
         spans += [m.span() for m in QUANTITY.finditer(normalised) if re.search(r"[\d一二两三四五六七八九十百千万亿]", m.group())]
-    if not spans and ("person" in kinds or "place" in kinds):
-        wanted = POS_KINDS["person"] if "person" in kinds else POS_KINDS["place"] + POS_KINDS["organisation"]
-        words = _tagged(normalised)
-        k = 0
-        while k < len(words):  # neighbouring name parts ("弗朗西斯科", "·", "佩尔萨特") make one name
-            a, b, flag = words[k]
-            if flag in wanted:
-                while k + 1 < len(words) and (words[k + 1][2] in wanted or text[words[k + 1][0]:words[k + 1][1]] in "·•"):
-                    k += 1
-                    b = words[k][1]
-                spans.append((a, b))
-            k += 1
-    return [(a, b) for a, b in spans if text[a:b].strip() and squash(text[a:b]) not in view.squashed]
-
-
-def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
-    spans = _candidates(text, view)
-    if not spans:
-        return None
-    # The answer sits next to the words the question shares with the quote: take the closest candidate.
-    squashed = squash(text)
-    # sorted: a set's order changes with the hash seed, and only the first 50 anchors are kept
-    anchors = [m.start() for g in sorted(view.bigrams) for m in re.finditer(re.escape(g), squashed)][:50]
-    if not anchors:
-        return spans[0]
-    scale = len(squashed) / max(1, len(text))  # positions in the squashed text are roughly proportional
-    return min(spans, key=lambda s: min(abs(s[0] * scale - p) for p in anchors))
+    if spans or not ("person" in kinds or "place" in kinds):
+        return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
+    # Tagging is the slow part of an answer: the runs are tagged nearest first, until the next one is further
+    # away than the best name found (the same name as tagging the whole quote gives).
+    wanted = POS_KINDS["person"] if "person" in kinds else POS_KINDS["place"] + POS_KINDS["organisation"]
+    best: tuple[float, int, int] | None = None
+    for run in sorted(NAME_RUN.finditer(normalised), key=lambda m: distance(m.start(), m.end() - 1)):
+        if best is not None and distance(run.start(), run.end() - 1) > best[0]:
+            break
+        for a, b in filter(asked, _names(run, text, wanted)):
+            best = min(best or (distance(a, a), a, b), (distance(a, a), a, b))
+    return None if best is None else best[1:]
 
 
 CELL = re.compile(r"[^|]+")
