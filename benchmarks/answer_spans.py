@@ -6,7 +6,7 @@ Every article becomes a seed file (the layout of ../shared/tools/open_qa.py) and
 asked. For each answered question whose first citation marks an answer, the marked text is compared with the
 annotated answers by character F1 (SQuAD's measure for Chinese: the overlap of characters, best over the
 annotations, whitespace and punctuation ignored). Printed: how many questions got a marked answer, their mean
-F1, and the mean F1 over all answered questions of the kinds that get one (time, quantity, person, place),
+F1, and the mean F1 over all answered questions of the kinds that get one (time, quantity, person, place, work),
 counting a missing mark as 0.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from train import indexed  # noqa: E402
 
-MARKED_KINDS = {"time", "quantity", "person", "place"}
+MARKED_KINDS = {"time", "quantity", "person", "place", "work"}
 IGNORED = re.compile(r"[\s\W_]+")
 
 

@@ -171,3 +171,30 @@ def test_a_row_the_table_lacks_is_no_answer(finances_engine):
     # no 2022 row: another year's row is not quoted in its place
     answer = finances_engine.ask("2022 年的净利润是多少？")
     assert (answer.answerable, answer.citations) == (False, ())
+
+
+# The part of the quote that answers: a title in 《》 for "which novel / film", a count with its counting word,
+# a year, a person, a place; never a title the question itself names, never an order ("第一部") as a count.
+NOVEL = ("林小雨，作家，1971 年出生于杭州。1998 年，她出版了第一部小说《山河故人》，首印三万册。"
+         "2005 年，导演周远把这部小说改编成电影《故人归》，在西安拍摄。\n")
+
+
+@pytest.fixture(scope="module")
+def novel_engine(tmp_path_factory):
+    return rag.load(build_index(tmp_path_factory.mktemp("novel"), {"novel.txt": NOVEL}))
+
+
+@pytest.mark.parametrize("question, marked", [
+    ("林小雨的第一部小说叫什么？", "《山河故人》"),
+    ("林小雨出版的第一部小说是哪一部？", "《山河故人》"),
+    ("《山河故人》被改编成了哪部电影？", "《故人归》"),
+    ("Which novel did Lin Xiaoyu publish first?", "《山河故人》"),
+    ("《山河故人》首印多少册？", "三万册"),
+    ("林小雨是哪一年出生的？", "1971 年"),
+    ("谁把《山河故人》改编成了电影？", "周远"),
+    ("电影《故人归》在哪里拍摄？", "西安"),
+])
+def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
+    c = novel_engine.ask(question).citations[0]
+    assert c.start <= c.answer_start < c.answer_end <= c.end
+    assert NOVEL[c.answer_start : c.answer_end] == marked

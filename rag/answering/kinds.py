@@ -1,4 +1,5 @@
-"""Kinds of answer: what a question asks for (a time, a quantity, a person, a place, a reason, a manner), and
+"""Kinds of answer: what a question asks for (a time, a quantity, a person, a place, a named work, a reason, a
+manner), and
 patterns for the facts of each kind in a sentence. The ranker's features and the answer highlighting use
 the same patterns, so "holds a date" means one thing everywhere. Patterns run on normalised text
 (Simplified, lower case, half-width)."""
@@ -6,12 +7,18 @@ from __future__ import annotations
 
 import re
 
+WORKS = (r"(?:作品|著作|书|小说|诗集|文集|电影|影片|电视剧|剧目|戏剧|歌曲?|曲目|专辑|唱片|杂志|期刊|报纸|报刊|条约|协定|法案|"
+         r"法典|节目|游戏|动画|漫画|论文|画作)")
 ASKS = {
     "time": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|年代|时期|哪个朝代|多久以前|when\b|what (?:date|day|year|time)"),
     "quantity": re.compile(r"多少|多久|多长时间|几[个家次倍年天人位名座种条项届岁]|多大|多高|多长|多重|多远|比例|份额|百分之|"
                            r"how (?:many|much|long|big|large|old|far)|what (?:percentage|share|number)"),
     "person": re.compile(r"谁|哪位|哪一位|什么人|何人|哪些人|作者|编辑|\bwho\b|\bwhom\b"),
     "place": re.compile(r"哪里|哪儿|何处|何地|什么地方|哪所|哪家|哪个国家|哪国|哪座|哪个城市|哪个地区|\bwhere\b"),
+    # a named work: a book, film, song, album, periodical, treaty, programme... (its title is in 《》)
+    "work": re.compile(r"哪一?[部本首篇张份幅出]|(?:什么|哪个|哪一个)" + WORKS + "|" + WORKS + r"(?:是|叫|名为|称为)?(?:什么|哪)"
+                       r"|(?:发表|出版|主演|出演|创作|撰写|执导|演唱|收录)(?:了|过|在)?(?:什么|哪)"
+                       r"|(?:which|what) (?:book|film|movie|song|album|novel|poem|magazine|newspaper|treaty|programme|program|show|game)s?\b"),
     "reason": re.compile(r"为什么|为何|原因|因为什么|\bwhy\b"),
     "manner": re.compile(r"如何|怎么|怎样|方式|方法|\bhow\b"),
 }
@@ -21,15 +28,21 @@ TIME = re.compile(
     r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*月(?:[初底中末])?|\d{1,2}\s*世纪(?:\s*\d{1,2}\s*年代)?(?:[初中末]期?)?"
     r"|\d{4}-\d{1,2}-\d{1,2}|[一二三四五六七八九十〇零两]{2,4}年|[一二三四五六七八九十]{1,3}世纪|上周|去年|今年|明年|年初|年底|[春夏秋冬]天")
 UNITS = "个家次倍年天人位名座种条项届岁元美元公里千米米厘米毫米公斤千克克吨英里英尺公顷亩分钟小时秒度号层部首本张只匹头辆艘架所间场"
+# What a marked quantity may end in: more counting words than UNITS, which also decides the index's has_number.
+MEASURES = UNITS + "册套件台份枚颗株棵篇章卷集期户"
 QUANTITY = re.compile(
-    r"(?:约|大约|超过|近|逾|达|仅|多达)?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?[" + UNITS + r"]*"
-    r"|[一二两三四五六七八九十百千万亿]+[" + UNITS + r"]")
+    r"(?:约|大约|超过|近|逾|达|仅|多达)?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?[" + MEASURES + r"]*"
+    r"|(?<!第)[一二两三四五六七八九十百千万亿]+[" + MEASURES + r"]")  # "第一部" is an order, not a count
 # "一家公司" is "a company", not a count: a Chinese numeral counts only when it is not a lone 一.
 HAS_NUMBER = re.compile(r"\d|[两二三四五六七八九十百千万亿][一二三四五六七八九十两百千万亿几]*\s*[" + UNITS + r"%]")
 PERSON = re.compile(r"[\u3400-\u9fff]{1,4}[·•][\u3400-\u9fff]{1,6}|[a-z]+ [a-z]+|先生|女士|教授|博士|总统|国王|皇帝|首相|"
                     r"主席|创始人|作者|编辑|导演|演员|歌手|将军")
 PLACE = re.compile(r"[\u3400-\u9fff]{1,6}(?:省|市|县|区|州|国|岛|山|河|江|湖|海|洋|镇|村|乡|路|街|洲|半岛|群岛|盆地|平原|高原)")
 REASON = re.compile(r"因为|由于|因此|所以|导致|原因|为了|以便|因而|以致|because|due to")
+
+
+# The title of a named work, as Chinese writes it: in 《》 (or 〈〉 inside them).
+WORK_TITLE = re.compile(r"《[^《》\n]{1,60}》|〈[^〈〉\n]{1,60}〉")
 
 
 def asked_kinds(normalised_question: str) -> frozenset[str]:

@@ -27,7 +27,7 @@ class Question:
     text: str  # as asked, stripped
     search_text: str  # HTML tags removed
     language: str  # "zh-Hans", "zh-Hant" or "en"
-    kinds: frozenset[str]  # what it asks for: "time", "quantity", "person", "place", "reason", "manner"
+    kinds: frozenset[str]  # what it asks for: "time", "quantity", "person", "place", "work", "reason", "manner"
     about_document: bool
     defines: str  # X of "X 是什么" / "what is X", normalised without spaces; "" for other questions
 

@@ -1,7 +1,8 @@
 """The part of a quote that answers the question, for highlighting: a date for "when", a number with its unit
-for "how many", a person for "who", a place for "where". Offsets are relative to the quote.
+for "how many", a person for "who", a place for "where", a title in 《》 for "which book, film or song".
+Offsets are relative to the quote.
 
-Candidates are found by patterns (dates, numbers with units) and by jieba's part-of-speech tags (nr person,
+Candidates are found by patterns (titles, dates, numbers with units) and by jieba's part-of-speech tags (nr person,
 ns place, nt organisation); what the question already names is never the answer. Among several, the one
 closest to the question's words in the quote is taken. Other questions get no span: the whole quote answers.
 A table row's answer is the cell under the header cell the question asks about, whatever the question's kind.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 from rag.answering.features import QuestionView
-from rag.answering.kinds import QUANTITY, TIME
+from rag.answering.kinds import QUANTITY, TIME, WORK_TITLE
 from rag.retrieval.query import Query
 from rag.tokens import normalize, pos_tagger, squash
 
@@ -64,7 +65,9 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         return bool(words.strip()) and squash(words) not in view.squashed
 
     spans: list[tuple[int, int]] = []
-    if "time" in kinds:
+    if "work" in kinds:
+        spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
+    if "time" in kinds and not spans:
         spans += [m.span() for m in TIME.finditer(normalised)]
     if "quantity" in kinds and not spans:
         spans += [m.span() for m in QUANTITY.finditer(normalised) if re.search(r"[\d一二两三四五六七八九十百千万亿]", m.group())]
