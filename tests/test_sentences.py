@@ -1,3 +1,5 @@
+import pytest
+
 from rag.chunking import ChunkingConfig, make_chunks, split_sentences
 
 from conftest import TINY
@@ -23,6 +25,17 @@ def test_closing_quotes_and_brackets_stay_with_their_sentence():
 def test_half_width_marks_end_sentences_but_not_numbers_or_versions():
     text = "OpenAI 发布 GPT-5.4,成绩 72.7%!下载量 10.2 万次?Claude wins. Next one"
     assert [s for _, _, s in spans(text)] == ["OpenAI 发布 GPT-5.4,成绩 72.7%!", "下载量 10.2 万次?", "Claude wins.", "Next one"]
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("汤玛斯·霍尔兹（Thomas R. Holtz）建立了鸟兽脚类。下一句。", ["汤玛斯·霍尔兹（Thomas R. Holtz）建立了鸟兽脚类。", "下一句。"]),
+    ("英文名S.K. To，自幼在温室长大。", ["英文名S.K. To，自幼在温室长大。"]),
+    ("由Dr. Virginia Apgar提出。St. John 的雕像。", ["由Dr. Virginia Apgar提出。", "St. John 的雕像。"]),
+    ("模式种（\"U. itemirensis\"）于2007年命名。", ["模式种（\"U. itemirensis\"）于2007年命名。"]),
+    ("He left. Then she came.", ["He left.", "Then she came."]),
+])
+def test_a_period_inside_a_latin_name_ends_no_sentence(text, sentences):
+    assert [s for _, _, s in spans(text)] == sentences
 
 
 def test_headings_and_lines_stay_separate_and_whitespace_is_not_part_of_a_sentence():

@@ -3,7 +3,7 @@
 Rules:
 - A sentence ends at 。！？ or their half-width forms !?, at an ellipsis …, or at a half-width
   period followed by a space (English), but not at the period inside numbers and names
-  ("GPT-5.4", "10.2 万").
+  ("GPT-5.4", "10.2 万", "Thomas R. Holtz", "Dr. Apgar", "U. itemirensis").
 - Closing quotes and brackets right after the end mark stay with their sentence: `“吃相太难看”。`
 - Every line is its own unit, so headings and header lines ("作者:川川") stay separate sentences.
   A heading is a line that is one short sentence without an end mark, or a Markdown `#` line.
@@ -49,15 +49,27 @@ class Sentence:
     heading: bool = False  # a section title: it names what the sentences under it are about
 
 
+# A period and a space end an English sentence, but not after an initial ("Thomas R. Holtz", "S.G. To") or a
+# title ("Dr. Virginia Apgar", "St. John"), nor before a lower-case word ("U. itemirensis", "var. megacephala"):
+# in Chinese text such periods are nearly all inside names (34 of the 35 in CMRC trial and DRCD dev).
+TITLES = frozenset("mr mrs ms dr prof st jr sr vs no vol fig gen col capt lt sgt rev mt ft".split())
+LATIN_WORD_BEFORE = re.compile(r"[A-Za-z]+\Z")
+LOWER_CASE_NEXT = re.compile(r"\s*[a-z]")
+
+
 def _is_end(line: str, i: int) -> bool:
     ch = line[i]
     if ch in END_MARKS:
         return True
-    if ch == ".":
-        after = line[i + 1 : i + 2]
-        before = line[i - 1 : i]
-        return (after == "" or after.isspace()) and not before.isdigit() and before != "."
-    return False
+    if ch != ".":
+        return False
+    after, before = line[i + 1 : i + 2], line[i - 1 : i]
+    if not (after == "" or after.isspace()) or before.isdigit() or before == ".":
+        return False
+    word = LATIN_WORD_BEFORE.search(line, max(0, i - 12), i)
+    if word and (len(word.group()) == 1 or word.group().lower() in TITLES):
+        return False
+    return not LOWER_CASE_NEXT.match(line, i + 1)
 
 
 def _split_line(line: str) -> list[tuple[int, int]]:

@@ -1,9 +1,10 @@
 """The on-disk index: a JSON manifest, JSONL records, .npy arrays and a FAISS index, written atomically and checked
 on load.
 
-Layout of an index folder (FORMAT_VERSION 6: 5 and a table row's header among the facts). Everything a question needs is saved at build time, so that
-loading is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use
-(their Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
+Layout of an index folder (FORMAT_VERSION 7: 6 with periods inside Latin names no longer ending sentences; 6: 5
+and a table row's header among the facts). Everything a question needs is saved at build time, so that loading
+is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use (their
+Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
     manifest.json        format version, embedder, chunking, sources (sha256, characters, and the number of
                          sentences and chunks, by which an update finds a document's lines), library versions,
                          build time, and the sha256 of every other file here
@@ -67,7 +68,7 @@ from rag.errors import IndexLoadError, IndexStaleError
 from rag.retrieval.bm25 import ARRAYS, BM25, SENTENCE_K1
 from rag.sources import quote_name, scan_seeds, sha256_bytes
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 VECTOR_FILES = ("sentences.npy", "chunks.faiss")
 BM25_TABLES = ("sentences", "chunks", "documents")
