@@ -1,7 +1,8 @@
 """`engine.ask` latency of this checkout against another one (e.g. main), alternating, a fresh process per run.
 
     git archive main | tar -x -C /tmp/main-code
-    .venv/bin/python benchmarks/ask_against.py /tmp/main-code [--index /tmp/rag-scale/index] [--runs 5] [--busy]
+    .venv/bin/python benchmarks/ask_against.py /tmp/main-code [--index /tmp/rag-scale/index] [--other-index DIR]
+                                               [--runs 5] [--busy]
 
 On a shared machine the load changes from minute to minute: runs of the two checkouts taken in turn see the same
 load, runs taken one after the other do not. Each run is `scale.py`'s `ask_latency` (300 CMRC questions, p50 /
@@ -36,18 +37,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("other", help="another checkout of this repository, e.g. main's code")
     ap.add_argument("--index", default="/tmp/rag-scale/index")
+    ap.add_argument("--other-index", help="the other checkout's index of the same corpus, when it reads another "
+                                          "index format (default: --index)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--questions", type=int, default=300)
     ap.add_argument("--busy", action="store_true")
     a = ap.parse_args()
     asked = json.dumps(questions(a.questions))
     checkouts = {"other": Path(a.other).resolve(), "this": REPO}
+    indexes = {"other": a.other_index or a.index, "this": a.index}
     results: dict[str, list] = {name: [] for name in checkouts}
     hogs = busy(24 * 3600) if a.busy else []
     try:
         for _ in range(a.runs):
             for name, checkout in checkouts.items():
-                out = subprocess.run([sys.executable, "-c", CHILD, str(checkout), a.index], input=asked, cwd=checkout,
+                out = subprocess.run([sys.executable, "-c", CHILD, str(checkout), indexes[name]], input=asked, cwd=checkout,
                                      capture_output=True, text=True, check=True).stdout
                 results[name].append(json.loads(out))
                 print(name, " ".join(f"{x:.2f}" for x in results[name][-1]), flush=True)
