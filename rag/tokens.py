@@ -71,7 +71,9 @@ STOPWORDS = frozenset(
     文章 本文 文中 原文 这篇 该文 篇文章 这篇文章 开头 结尾 提到 提及 讲 介绍 描述 表示
     a an the of to in on at for by with from as is are was were be been being do does did what which who whom whose
     when where why how much many it its this that these those and or but not no can could should would will
-    about into than then there their they them he she his her you your we our i me my""".split()
+    about into than then there their they them he she his her you your we our i me my
+    have has had having get gets got go goes going went make makes made doing done out up over also all any both each
+    few more most other some such only own same so too very just now here again once""".split()
 )
 
 

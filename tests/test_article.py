@@ -51,6 +51,12 @@ def test_english_words_reach_chinese_terms_through_the_dictionary(article_engine
     assert "超过 1.7 万人在官网签署抵制协议" in article_engine.ask("How many people signed the boycott?").text
 
 
+def test_english_light_words_are_no_topic_words(article_engine):
+    # "did", "go", "have": a question's words the documents can never hold must not count as missing
+    assert "因用户激增导致服务多次宕机" in article_engine.ask("Why did Claude's service go down?").citations[0].quote
+    assert "9 亿" in article_engine.ask("How many weekly active users did ChatGPT have in early 2026?").citations[0].quote
+
+
 def test_definition_questions_quote_the_definition(article_engine):
     assert "RLVR(可验证强化学习)" in article_engine.ask("RLVR 是什么？").citations[0].quote
 
