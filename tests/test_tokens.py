@@ -70,3 +70,13 @@ def test_the_english_bridge_skips_names_a_definition_only_mentions():
     assert glossary["shanghai"] == ["上海"]
     assert glossary["jinshan"] == ["金山"]
     assert glossary["ceo"] == ["首席执行官"]
+
+
+def test_an_english_word_behind_many_words_keeps_its_plainest_translations():
+    from rag.retrieval.glossary import MAX_TERMS_PER_WORD, build_glossary
+
+    # eight words whose CC-CEDICT definitions name "market"; 市场 is "marketplace/market", 深耕 only mentions one
+    words = {"市场", "股市", "市值", "市场份额", "营销", "资本市场", "市场营销", "深耕"}
+    market = build_glossary(words)["market"]
+    assert len(market) == MAX_TERMS_PER_WORD and "市场" in market and "深耕" not in market
+    assert build_glossary({"首席执行官"})["ceo"] == ["首席执行官"]  # an abbreviation in parentheses still counts

