@@ -100,3 +100,13 @@ def test_search_passages_point_at_the_file(article_engine):
     assert len(passages) == 5 and "GPT-5.4 Pro 的输入价格高达 30 美元/百万 token" in passages[0].text
     assert all(TEXT[p.start : p.end] == p.text for p in passages)
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+@pytest.mark.parametrize("question, name", [
+    ("Palantir 的首席执行官是谁？", "Alex Karp"), ("Who is the CEO of Palantir?", "Alex Karp"),
+    ("谁在纽约大学提出了论断？", "Scott Galloway"),
+])
+def test_a_person_named_in_latin_script_is_the_marked_answer(article_engine, question, name):
+    # jieba tags "Alex" as a foreign word, not a person: without this the mark fell on "白领", which it tags nr
+    c = article_engine.ask(question).citations[0]
+    assert article_engine.document_text(c.source)[c.answer_start : c.answer_end] == name

@@ -18,6 +18,9 @@ from rag.tokens import normalize, pos_tagger, squash
 
 POS_KINDS = {"person": ("nr", "nrt", "nrfg"), "place": ("ns",), "organisation": ("nt",)}
 
+# A person named in Latin script: two or more capitalised words ("Alex Karp", "Thomas R. Holtz").
+LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Za-z][a-z]+)?(?:\s+(?:[A-Z]\.\s*)*[A-Z][a-z]+(?:[-'][A-Za-z][a-z]+)?)+\b")
+
 # jieba tags each run of these characters on its own (jieba.posseg's re_han_internal), and "·" or "•" join the
 # parts of one name ("弗朗西斯科·佩尔萨特"): a run of them with those dots is tagged alone as it is in the quote.
 NAME_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._·•]+")
@@ -77,6 +80,9 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     # away than the best name found (the same name as tagging the whole quote gives).
     wanted = POS_KINDS["person"] if "person" in kinds else POS_KINDS["place"] + POS_KINDS["organisation"]
     best: tuple[float, int, int] | None = None
+    if "person" in kinds:  # jieba tags a name in Latin script as a foreign word, not as a person
+        latin = [m.span() for m in LATIN_NAME.finditer(text)]
+        best = min(((distance(a, a), a, b) for a, b in filter(asked, latin)), default=None)
     for run in sorted(NAME_RUN.finditer(normalised), key=lambda m: distance(m.start(), m.end() - 1)):
         if best is not None and distance(run.start(), run.end() - 1) > best[0]:
             break
