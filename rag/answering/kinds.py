@@ -1,8 +1,7 @@
 """Kinds of answer: what a question asks for (a time, a quantity, a person, a place, a named work, a reason, a
-manner), and
-patterns for the facts of each kind in a sentence. The ranker's features and the answer highlighting use
-the same patterns, so "holds a date" means one thing everywhere. Patterns run on normalised text
-(Simplified, lower case, half-width)."""
+manner), and patterns for the facts of each kind in a sentence. The ranker's features and the answer
+highlighting use the same patterns, so "holds a date" means one thing everywhere. Patterns run on normalised
+text (Simplified, lower case, half-width)."""
 from __future__ import annotations
 
 import re
