@@ -57,6 +57,11 @@ def test_english_light_words_are_no_topic_words(article_engine):
     assert "9 亿" in article_engine.ask("How many weekly active users did ChatGPT have in early 2026?").citations[0].quote
 
 
+def test_one_who_does_something_reaches_what_is_done(article_engine):
+    # "subscribers": CC-CEDICT gives 用户 for "subscriber" and 订阅 for "subscribe"; the sentence holds 订阅用户
+    assert "个人订阅用户超过 5000 万" in article_engine.ask("How many paid subscribers does ChatGPT have?").citations[0].quote
+
+
 def test_definition_questions_quote_the_definition(article_engine):
     assert "RLVR(可验证强化学习)" in article_engine.ask("RLVR 是什么？").citations[0].quote
 

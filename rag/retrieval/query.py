@@ -47,6 +47,14 @@ class Query:
     unknown_names: tuple[str, ...] = ()
 
 
+def _renderings(word: str, glossary: dict[str, list[str]]) -> list[str]:
+    """The corpus words the glossary gives for an English word; for one who does something ("subscribers"), also
+    those of what is done ("subscribe": 订阅 besides 用户)."""
+    stem = english_stem(word)
+    agent = stem[:-2] if stem.endswith(("er", "or")) and len(stem) >= 6 else ""
+    return [*glossary.get(stem, ()), *(glossary.get(agent, ()) if agent else ())]
+
+
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
                glossary: dict[str, list[str]], about_document: bool,
                cut: Callable[[str], list[str]] = lambda text: [text]) -> Query:
@@ -67,7 +75,7 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
                 continue
         elif LATIN_WORD.fullmatch(term) and not in_corpus(term):
             # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps")
-            alternatives = (term, *glossary.get(english_stem(term), ()), *HEADER_SYNONYMS.get(term, ()))
+            alternatives = tuple(dict.fromkeys((term, *_renderings(term, glossary), *HEADER_SYNONYMS.get(term, ()))))
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
         concepts.setdefault(term, Concept(term, weight, alternatives))
         search_terms.extend(t for a in alternatives or (term,) for t in (cut(a) if a != term else (a,)))
