@@ -34,7 +34,8 @@ def _t2s(text: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _converted(text: str) -> str:
-    """An answer's quote is converted up to three times (its features, its answer mark, the mark's candidates)."""
+    """A Traditional question is converted several times as it is read (its script, its terms, its view, its
+    embedding)."""
     return _T2S.convert(text)
 
 

@@ -48,11 +48,11 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     kinds = view.kinds
     # The patterns are written for normalised text; where normalising keeps every offset, match on it.
     normalised = normalize(text)
+    squashed = "".join(normalised.split())  # squash(text), from the one conversion
     if len(normalised) != len(text):
         normalised = text.lower()
     # The answer sits next to the words the question shares with the quote: the candidate closest to them is
     # taken, the first of equals (the first of all when they share none).
-    squashed = squash(text)
     # sorted: a set's order changes with the hash seed, and only the first 50 anchors are kept
     anchors = [m.start() for g in sorted(view.bigrams) for m in re.finditer(re.escape(g), squashed)][:50]
     scale = len(squashed) / max(1, len(text))  # positions in the squashed text are roughly proportional

@@ -137,9 +137,9 @@ def _headwords(path: Path) -> frozenset[str]:
 
 def dictionary_glosses(words: set[str]) -> dict[str, dict[str, int]]:
     """Of `words`, those CC-CEDICT defines, with the English stems of their definitions and how primary each is
-    (`_sense_ranks`). Parsing the dictionary
-    takes seconds, so it is parsed once into SQLite beside jieba's table (`~/.cache/rag-chat/`) and only the
-    rows asked for are read: adding one file to the index costs a few hundred lookups, not a parse."""
+    (`_sense_ranks`). Parsing the dictionary takes seconds, so it is parsed once into SQLite beside jieba's table
+    (`~/.cache/rag-chat/`) and only the rows asked for are read: adding one file to the index costs a few hundred
+    lookups, not a parse."""
     path = _glosses_file()
     found: dict[str, list[str]] = {}
     ordered = sorted(words)
