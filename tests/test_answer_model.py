@@ -83,12 +83,24 @@ def _close(a, b) -> bool:
     return a == b
 
 
-def test_real_questions_over_wikipedia_articles(tmp_path):
+CMRC_SLICE = (str(SHARED / "qa" / "cmrc2018_trial.json"), "--articles", "60")
+
+
+def _last_json_line(command: list[str]) -> dict:
+    result = subprocess.run([sys.executable, *command], check=True, cwd=REPO, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def open_qa_figures(tmp_path_factory) -> dict:
     """CMRC 2018 trial (never trained on), its first 60 articles by the open-domain protocol of
     ../shared/tools/open_qa.py: 6 articles left out of the index, their questions must be refused."""
-    result = subprocess.run([sys.executable, str(SHARED / "tools" / "open_qa.py"), str(SHARED / "qa" / "cmrc2018_trial.json"),
-                             str(tmp_path / "oqa"), "--articles", "60"], check=True, cwd=REPO, capture_output=True, text=True)
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return _last_json_line([str(SHARED / "tools" / "open_qa.py"), CMRC_SLICE[0], str(tmp_path_factory.mktemp("oqa")),
+                            *CMRC_SLICE[1:]])
+
+
+def test_real_questions_over_wikipedia_articles(open_qa_figures):
+    figures = open_qa_figures
     assert figures["cite_valid"] == 1.0
     assert figures["answer_acc"] >= MIN_ACCURACY, figures
     assert figures["false_refusal"] <= MAX_FALSE_REFUSAL, figures
@@ -98,3 +110,14 @@ def test_real_questions_over_wikipedia_articles(tmp_path):
 
 # Measured when the model shipped: 0.824, 0.034, 1.0, 75 characters (hand-set rules before it: 0.596 on all of CMRC).
 MIN_ACCURACY, MAX_FALSE_REFUSAL, MIN_REFUSAL_RECALL = 0.78, 0.07, 0.85
+
+
+def test_the_confidence_curve_at_the_threshold_is_open_qa(open_qa_figures, tmp_path):
+    curve = _last_json_line([str(REPO / "benchmarks" / "confidence_curve.py"), CMRC_SLICE[0], str(tmp_path), *CMRC_SLICE[1:]])
+    at = curve["at_threshold"]
+    assert (at["answer_accuracy"], at["false_refusal"], at["refusal_recall"]) == (
+        open_qa_figures["answer_acc"], open_qa_figures["false_refusal"], open_qa_figures["refusal_recall"])
+    assert (curve["answerable"], curve["unanswerable"]) == (open_qa_figures["questions"], open_qa_figures["unanswerable"])
+    # thresholds set to refuse 2%, 3%, 5% of the answerable questions (204 here: 4, 6 and 10 of them)
+    assert [curve["at_false_refusal"][k]["false_refusal"] for k in ("0.02", "0.03", "0.05")] == [0.02, 0.029, 0.049]
+    assert curve["accuracy_never_refusing"] >= at["answer_accuracy"] and 0.5 < curve["auc"] <= 1.0
