@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME
+from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME, WORK_TITLE
 from rag.answering.questions import Question
 from rag.chunking import Sentence, table_line
 from rag.retrieval.query import Concept, Query, share_found
@@ -153,7 +153,7 @@ CANDIDATE_FEATURES = (
     "bigram", "bigram_gap", "bigram_window", "novelty",
     "title", "heading", "header", "header_asked", "line_start", "position", "log_length",
     "time_match", "quantity_match", "person_match", "place_match", "reason_match",
-    "time_near", "quantity_near", "names_missing", "defines", "previous_covers_more",
+    "time_near", "quantity_near", "names_missing", "defines", "previous_covers_more", "work_match",
 )
 
 
@@ -245,6 +245,11 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         for row, (b, o, h) in enumerate(zip(before, own, heading.tolist())):
             context = texts[b] + texts[o] + (sq[h] if h >= 0 else "")
             names_missing[row] = float(any(name not in context for name in view.names))
+    # a question asking which book or film is answered by a title in 《》, not by one it names itself
+    work_match = np.zeros(n)
+    if "work" in view.kinds:
+        for row, o in enumerate(own):
+            work_match[row] = float(any(t not in view.squashed for t in WORK_TITLE.findall(texts[o])))
     defines = np.zeros(n)
     if view.defines:
         for row, o in enumerate(own):
@@ -277,7 +282,7 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         **{f"{kind}_match": match[kind] * (kind in k) for kind in KINDS},
         "time_near": near(corpus.has_time) * ("time" in k), "quantity_near": near(corpus.has_number) * ("quantity" in k),
         "names_missing": names_missing, "defines": defines,
-        "previous_covers_more": (cover_previous > cover) * 1.0,
+        "previous_covers_more": (cover_previous > cover) * 1.0, "work_match": work_match,
     }
     return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in CANDIDATE_FEATURES])
 
@@ -286,7 +291,7 @@ QUESTION_FEATURES = (
     "top_logit", "top_probability", "logit_margin", "top_cover", "top_cover_window", "max_cover",
     "top_cosine", "max_cosine", "top_bm25_per_idf", "findable", "concepts", "log_question_length",
     "top_names_missing", "top_bigram", "asks_time", "asks_quantity", "top_kind_match",
-    "top_document_cover", "max_document_cover", "top_cover_title", "top_rest_window",
+    "top_document_cover", "max_document_cover", "top_cover_title", "top_rest_window", "first_names_missing",
 )
 
 
@@ -299,6 +304,8 @@ def question_features(view: QuestionView, query: Query, features: np.ndarray, lo
     if len(logits) == 0:
         return np.zeros(len(QUESTION_FEATURES))
     order = np.argsort(-logits, kind="stable")
+    # the ranker's first choice is about another name ("Anthropic's valuation": only OpenAI's is given)
+    first_names_missing = features[order[0], col["names_missing"]]
     # Judge the sentence that would be quoted: one lacking a name the question asks about never is.
     named = order[features[order, col["names_missing"]] == 0]
     if len(named):
@@ -321,5 +328,6 @@ def question_features(view: QuestionView, query: Query, features: np.ndarray, lo
         "top_kind_match": kind_match,
         "top_document_cover": features[best, col["document_cover"]], "max_document_cover": features[:, col["document_cover"]].max(),
         "top_cover_title": features[best, col["cover_title"]], "top_rest_window": features[best, col["rest_window"]],
+        "first_names_missing": first_names_missing,
     }
     return np.array([float(values[name]) for name in QUESTION_FEATURES])
