@@ -38,7 +38,8 @@ PASSAGES_SHOWN = 3
 # A sentence opening with one of these leans on the one before ("彼时" = "at that time"): quote both.
 ANAPHORA = re.compile(r"^(?:彼时|此时|当时|那时|这时|此后|随后|对此|为此|因此|这一|这个|这些|该|其|它|他们)")
 LEXICAL_CANDIDATES = 30  # sentences taken by BM25 ...
-DENSE_CANDIDATES = 30  # ... and by embedding
+DENSE_CANDIDATES = 30  # ... and by embedding, among the sentences of the DENSE_CHUNKS nearest chunks
+DENSE_CHUNKS = 20
 CHUNK_CANDIDATES = 5  # every sentence of this many of the best chunks (BM25 and embedding fused)
 NEIGHBOURED = 10  # the sentences around this many of the best BM25 sentences: the answer often follows them
 CHUNK_DENSE_DEPTH = 100
@@ -88,6 +89,7 @@ class Engine:
                               else VectorSearch(stored.chunk_vectors, approximate=stored.chunk_ann))
         # A large index (searched approximately) also skips two passes over every sentence or chunk per question.
         self._large = stored.sentence_ann is not None
+        self._chunk_ranges = stored.chunk_ranges
         self._chunk_first = stored.chunk_ranges[:, 0]
         self._quotable = stored.quotable
         # the first chunk holding each sentence: chunks are runs of sentences in order, so the first whose last
@@ -191,9 +193,7 @@ class Engine:
             chunk_lexical = np.where(chunk_left_out, 0.0, chunk_lexical)
             kept = ~chunk_left_out[chunk_ids]
             chunk_sims, chunk_ids = chunk_sims[kept], chunk_ids[kept]
-        # Only the best sentences by cosine are searched for; the candidates' own cosines are then computed
-        # from their rows: no question reads every sentence's score.
-        by_dense = self._sentence_search.best(vector, DENSE_CANDIDATES, allowed)
+        by_dense = self._nearest_sentences(vector, chunk_ids, allowed)
         t3 = time.perf_counter()
         lexical_chunks = np.flatnonzero(chunk_lexical > 0)
         if self._large and len(lexical_chunks) > LARGE_CHUNK_DEPTH:
@@ -210,6 +210,20 @@ class Engine:
         findable = sum(c.weight for c, d in zip(query.concepts, concept_documents) if len(d)) / total if total else 0.0
         return Analysis(q, query, view, candidates, features, lexical[candidates].astype(np.float64), findable,
                         chunk_order, (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
+
+    def _nearest_sentences(self, vector: np.ndarray, nearest_chunks: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """The DENSE_CANDIDATES sentences nearest the question (ties: the lower id first) among those of the
+        DENSE_CHUNKS nearest chunks. A chunk's vector is the normalised sum of its sentences', so a sentence near the
+        question draws its chunk near too: searching the chunks (a quarter as many rows) and scoring only their
+        sentences spares a search of every sentence (1.2 ms of 7 at 1.4 M characters), for the same answers (CMRC
+        2018 trial and DRCD cross-validated within 0.002, the article's eval files the same)."""
+        ranges = self._chunk_ranges[nearest_chunks[:DENSE_CHUNKS]]
+        if not len(ranges):
+            return np.zeros(0, np.int64)
+        rows = np.unique(np.concatenate([np.arange(first, last + 1) for first, last in ranges.tolist()]))
+        rows = rows[allowed[rows]]
+        cosine = self._sentence_search.scores(vector, rows)
+        return rows[np.lexsort((rows, -cosine))][:DENSE_CANDIDATES]
 
     def _candidates(self, lexical: np.ndarray, by_dense: np.ndarray, chunk_order: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         ids: dict[int, None] = {}

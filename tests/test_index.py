@@ -57,8 +57,6 @@ def test_vector_search_equals_brute_force():
             sims, ids = way.search(query, 10)
             assert list(ids) == list(np.argsort(-brute)[:10])
             assert np.allclose(sims, np.sort(brute)[::-1][:10], atol=1e-5)
-        allowed = np.arange(len(vectors)) % 3 == 0
-        assert list(search.best(query, 4, allowed)) == [i for i in np.argsort(-brute) if allowed[i]][:4]
         assert np.allclose(search.scores(query, np.array([3, 1])), brute[[3, 1]], atol=1e-6)
 
 

@@ -6,7 +6,8 @@ and the rows are paged in by the OS). FAISS runs on one OpenMP thread: on a busy
 machine its threads waited for each other, and a search of 33,000 sentences took 24 ms instead of 3.
 
 A flat search reads every row, so its time is the memory it reads (2 KB a row). From 5,000 rows on, an 8-bit
-copy (FAISS's uniform scalar quantizer, made in a thread after loading: a quarter of the memory to read)
+copy (FAISS's uniform scalar quantizer, made in a thread at the first search: a quarter of the memory to read;
+the sentences, only scored by rows, never get one)
 shortlists the rows that can be among the k nearest, and only those are scored in float32. The copy's largest
 error on a row, e = max |x - x8|, is measured as it is made, so an 8-bit score is within |q| e of the exact one
 (Cauchy-Schwarz): every row whose 8-bit score is within twice that of the k-th best is kept, and the result is
@@ -55,8 +56,8 @@ class VectorSearch:
         self._coarse: faiss.IndexScalarQuantizer | None = None  # set once complete
         self._coarse_error = 0.0  # the largest distance of a row from its 8-bit copy
         self._quantizing = threading.Thread(target=self._make_coarse, daemon=True, name="8-bit-vectors")
-        if approximate is None and len(vectors) >= (SHORTLIST_FROM if shortlist_from is None else shortlist_from):
-            self._quantizing.start()
+        self._shortlisted_from = SHORTLIST_FROM if shortlist_from is None else shortlist_from
+        self._starting = threading.Lock()
 
     def _make_coarse(self) -> None:
         n, d = self.vectors.shape
@@ -84,8 +85,14 @@ class VectorSearch:
         self._coarse_error = float(np.sqrt(largest)) * float(span) / 255 * (1 + 1e-6) + 1e-5
         self._coarse = coarse
 
+    def _start_quantizing(self) -> None:
+        with self._starting:  # two questions at once (the chat serves several) start it once
+            if self._quantizing.ident is None and self.approximate is None and len(self.vectors) >= self._shortlisted_from:
+                self._quantizing.start()
+
     def shortlist_ready(self, timeout: float | None = None) -> bool:
-        """Whether searches use the 8-bit shortlist yet (waiting up to `timeout` seconds for it)."""
+        """Whether searches use the 8-bit shortlist yet (starting it, and waiting up to `timeout` seconds for it)."""
+        self._start_quantizing()
         if self._quantizing.ident is not None:
             self._quantizing.join(timeout)
         return self._coarse is not None
@@ -99,6 +106,7 @@ class VectorSearch:
         if k == 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         query = np.ascontiguousarray(vector, dtype=np.float32)[None, :]
+        self._start_quantizing()
         shortlisted = self._shortlisted(query, k)
         if shortlisted is not None:
             return shortlisted
@@ -142,16 +150,6 @@ class VectorSearch:
         sims = self._rows.read(ids) @ query[0]
         order = np.argsort(-sims, kind="stable")[:k]  # ties: the lower id first, as FAISS's flat search
         return sims[order][None], ids[order][None]
-
-    def best(self, vector: np.ndarray, k: int, allowed: np.ndarray) -> np.ndarray:
-        """Ids of the k best rows where `allowed`, best first: searched deeper until k allowed rows are found."""
-        depth = 2 * k
-        while True:
-            _, ids = self.search(vector, depth)
-            ids = ids[allowed[ids]]
-            if len(ids) >= k or depth >= len(self):
-                return ids[:k]
-            depth *= 4
 
     def scores(self, vector: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Exact inner products of the rows `ids` (reads only those rows)."""
