@@ -84,11 +84,13 @@ class Engine:
         self._chunk_bm25 = stored.chunk_bm25
         self._document_bm25 = stored.document_bm25
         self._corpus = stored.corpus
-        self._sentence_search = VectorSearch(stored.sentence_vectors, approximate=stored.sentence_ann)
+        # never searched (a question scores the sentences of its nearest chunks): rows scored, through `pread` in a
+        # large index
+        self._large = stored.chunk_ann is not None
+        self._sentence_rows = VectorSearch(stored.sentence_vectors, read_rows=self._large)
         self._chunk_search = (VectorSearch(index=stored.chunk_index) if stored.chunk_ann is None
                               else VectorSearch(stored.chunk_vectors, approximate=stored.chunk_ann))
         # A large index (searched approximately) also skips two passes over every sentence or chunk per question.
-        self._large = stored.sentence_ann is not None
         self._chunk_ranges = stored.chunk_ranges
         self._chunk_first = stored.chunk_ranges[:, 0]
         self._quotable = stored.quotable
@@ -201,7 +203,7 @@ class Engine:
             lexical_chunks = lexical_chunks[_top(chunk_lexical[lexical_chunks], LARGE_CHUNK_DEPTH)]
         chunk_order = fused_order(len(self._chunks), (lexical_chunks, chunk_lexical[lexical_chunks]), (chunk_ids, chunk_sims))
         candidates = self._candidates(lexical, by_dense, chunk_order, allowed)
-        cosine = self._sentence_search.scores(vector, candidates)
+        cosine = self._sentence_rows.scores(vector, candidates)
         view = question_view(q, query, squash(q.search_text))
         concept_documents = self._concept_documents(query, excluded)
         features = candidate_features(self._corpus, view, query, candidates, lexical[candidates], cosine,
@@ -222,7 +224,7 @@ class Engine:
             return np.zeros(0, np.int64)
         rows = np.unique(np.concatenate([np.arange(first, last + 1) for first, last in ranges.tolist()]))
         rows = rows[allowed[rows]]
-        cosine = self._sentence_search.scores(vector, rows)
+        cosine = self._sentence_rows.scores(vector, rows)
         return rows[np.lexsort((rows, -cosine))][:DENSE_CANDIDATES]
 
     def _candidates(self, lexical: np.ndarray, by_dense: np.ndarray, chunk_order: np.ndarray, allowed: np.ndarray) -> np.ndarray:

@@ -29,11 +29,13 @@ The vector files are checked by their shape and size at load, every other file b
 vectors would cost more than the rest of the load on a large index.
 
 A large index (ANN_FROM: 200,000 sentences and more, ~8 M characters) holds more files, so that a question
-reads a few lists instead of every vector and loading makes no Python object per record. The manifest lists
-their sha256 (the small arrays) or their size (the approximate indexes; there, every large file is checked by
-its size only, as the vectors are); an index without them is searched flat, as before.
-    sentences.ivf.faiss  FAISS IndexIVFScalarQuantizer (inner product, ~sqrt(n) lists, 8-bit codes) of the
-    chunks.ivf.faiss     sentence / chunk vectors, memory-mapped at load (rag/retrieval/dense.py)
+reads a few lists instead of every chunk vector and loading makes no Python object per record. The manifest
+lists their sha256 (the small arrays) or their size (the approximate index; there, every large file is checked
+by its size only, as the vectors are); an index without them is searched flat, as before.
+    chunks.ivf.faiss     FAISS IndexIVFScalarQuantizer (inner product, ~sqrt(n) lists, 8-bit codes) of the chunk
+                         vectors, memory-mapped at load (rag/retrieval/dense.py). The sentences are never searched
+                         (a question scores those of its nearest chunks): format 7 also wrote
+                         sentences.ivf.faiss, which is no longer read
     NAME.offsets.npy     int64 byte offset of each line of NAME.jsonl (sentences, chunks, facts.squashed), then
                          the file's size: records are parsed when a question reads them (`Lines`)
     sentences.quotable.npy  bool per sentence
@@ -80,12 +82,12 @@ DATA_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "terms.jsonl
               *(f"facts.{f}.{'jsonl' if f in TEXT_FACTS else 'npy'}" for f in FACT_FIELDS))
 HASHED_FILES = tuple(n for n in DATA_FILES if n not in VECTOR_FILES)
 REBUILD = "run `rag build` to rebuild it"
-# From this many sentences on, the build also writes approximate indexes of the sentence and chunk vectors, which
-# questions search instead of every row (below, a flat search takes a few ms and gives today's answers exactly).
+# From this many sentences on, the build also writes an approximate index of the chunk vectors, which questions
+# search instead of every row (below, a flat search takes a few ms and gives today's answers exactly).
 # Loading it then reads no record it does not use: the build also writes where each line of the records a question
 # reads starts, and the arrays the engine would make from every record; the large files are checked by size.
 ANN_FROM = 200_000
-ANN_FILES = {"sentences.npy": "sentences.ivf.faiss", "chunks.faiss": "chunks.ivf.faiss"}
+ANN_FILES = {"chunks.faiss": "chunks.ivf.faiss"}
 LINES_INDEXED = ("sentences.jsonl", "chunks.jsonl", "facts.squashed.jsonl")
 LARGE_INDEX_ARRAYS = (*(f"{name.removesuffix('.jsonl')}.offsets.npy" for name in LINES_INDEXED),
                       "sentences.quotable.npy", "chunks.range.npy")
@@ -104,7 +106,7 @@ class StoredIndex:
     pages: dict[str, tuple[int, ...]]  # PDF source -> offset in its text where each page starts
     sentences: Sequence[Sentence]  # a list, or `Lines` for a large index
     chunks: Sequence[Chunk]
-    chunk_index: faiss.IndexFlatIP | None  # None when the approximate indexes are there: its rows are not read
+    chunk_index: faiss.IndexFlatIP | None  # None when the approximate index is there: its rows are not read
     sentence_vectors: np.ndarray  # memory-mapped
     glossary: dict[str, list[str]]
     sentence_bm25: BM25
@@ -113,8 +115,7 @@ class StoredIndex:
     corpus: Corpus
     quotable: np.ndarray  # bool per sentence
     chunk_ranges: np.ndarray  # (chunks, 2): the first and last sentence id of each chunk
-    sentence_ann: faiss.Index | None = None  # the approximate indexes of a large index (ANN_FROM), memory-mapped
-    chunk_ann: faiss.Index | None = None
+    chunk_ann: faiss.Index | None = None  # the approximate index of a large index (ANN_FROM), memory-mapped
 
     @property
     def chunk_vectors(self) -> np.ndarray:
@@ -343,9 +344,8 @@ class IndexWriter:
         large = self.sentences >= ANN_FROM
         if large:
             _write_large_index_arrays(self.folder)
-            for vectors, ann in ANN_FILES.items():
-                rows = self.sentences if vectors == "sentences.npy" else self.chunks
-                faiss.write_index(ann_index(vector_rows(self.folder / vectors, rows, self.dimension)), str(self.folder / ann))
+            chunk_rows = vector_rows(self.folder / "chunks.faiss", self.chunks, self.dimension)
+            faiss.write_index(ann_index(chunk_rows), str(self.folder / ANN_FILES["chunks.faiss"]))
         hashes = {name: file_sha256(self.folder / name) for name in DATA_FILES + (LARGE_INDEX_ARRAYS if large else ())}
         sizes = {name: (self.folder / name).stat().st_size for name in (SIZE_CHECKED if large else VECTOR_FILES)
                  if (self.folder / name).exists()}
@@ -380,7 +380,7 @@ def _write_large_index_arrays(folder: Path) -> None:
 
 def ann_index(vectors: np.memmap) -> faiss.IndexIVFScalarQuantizer:
     """An inverted-file index of unit `vectors` (about sqrt(n) lists, 8-bit codes: a quarter of the float32
-    rows, so a build of 1.2 M sentences holds 600 MB for it). Searched in a few lists (dense.py PROBES), its
+    rows, so a build of 300,000 chunks holds 150 MB for it). Searched in a few lists (dense.py PROBES), its
     best rows are then scored exactly from the float32 rows (rag/retrieval/dense.py). The rows are read from
     the file a block at a time, not through the mapping, which would leave the whole file (2.4 GB at 50 M
     characters) resident in this process."""
@@ -786,13 +786,12 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
             quotable = np.array([s.quotable for s in sentences], dtype=bool)
             chunk_ranges = np.array([(c.sentence_ids[0], c.sentence_ids[-1]) for c in chunks], np.int64).reshape(-1, 2)
         sentence_vectors = _vectors(index_dir / "sentences.npy", len(sentences), dimension)
-        if ANN_FILES["sentences.npy"] in (manifest.get("sizes") or {}):
+        if ANN_FILES["chunks.faiss"] in (manifest.get("sizes") or {}):
             chunk_index = None
-            sentence_ann = _ann_index(index_dir / ANN_FILES["sentences.npy"], len(sentences), dimension)
             chunk_ann = _ann_index(index_dir / ANN_FILES["chunks.faiss"], len(chunks), dimension)
         else:
             chunk_index = _flat_index(index_dir / "chunks.faiss", len(chunks), dimension)
-            sentence_ann = chunk_ann = None
+            chunk_ann = None
         glossary = json.loads((index_dir / "glossary.json").read_text(encoding="utf-8"))
         tables = _bm25_tables(index_dir)
         corpus = _facts(index_dir, large)
@@ -803,7 +802,7 @@ def read_index(index_dir: str | Path, check_seeds: bool = True) -> StoredIndex:
         raise IndexLoadError(f"index at {str(index_dir)!r} has tables that do not match its records; {REBUILD}")
     return StoredIndex(index_dir, manifest, documents, pages, sentences, chunks, chunk_index, sentence_vectors,
                        glossary, tables["sentences"], tables["chunks"], tables["documents"], corpus, quotable,
-                       chunk_ranges, sentence_ann, chunk_ann)
+                       chunk_ranges, chunk_ann)
 
 
 def _sentence(r: dict) -> Sentence:

@@ -40,10 +40,11 @@ RESCORED = 256
 
 class VectorSearch:
     def __init__(self, vectors: np.ndarray | None = None, index: faiss.IndexFlat | None = None,
-                 shortlist_from: int | None = None, approximate: faiss.IndexIVF | None = None):
+                 shortlist_from: int | None = None, approximate: faiss.IndexIVF | None = None, read_rows: bool = False):
         """Either `vectors`, (n, dimension) float32 rows searched in place (through `approximate`, an inverted
         file of them, when given), or a flat FAISS `index` to search in; from `shortlist_from` rows
-        (SHORTLIST_FROM if None) a flat search goes through an 8-bit copy."""
+        (SHORTLIST_FROM if None) a flat search goes through an 8-bit copy. The rows of a memory-mapped file are
+        scored through `RowReader` with `approximate` or `read_rows` (a large index)."""
         self.index = index
         if index is not None:  # its rows, without a copy
             vectors = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
@@ -51,6 +52,7 @@ class VectorSearch:
         self._rows: RowReader | None = None
         if approximate is not None:
             approximate.nprobe = PROBES
+        if approximate is not None or read_rows:
             self._rows = RowReader(vectors)
         self.vectors = np.asarray(vectors)  # a memory map stays one, without np.memmap's costly indexing
         self._coarse: faiss.IndexScalarQuantizer | None = None  # set once complete
