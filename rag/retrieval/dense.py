@@ -1,13 +1,13 @@
 """Nearest vectors by inner product (cosine, as the vectors have unit length).
 
-The chunks are searched in their FAISS index (rag/index/store.py). The sentences, more numerous, are a
-memory-mapped .npy that FAISS's flat kernels search in place (`faiss.knn`: nothing is copied into an index,
-and the rows are paged in by the OS). FAISS runs on one OpenMP thread: on a busy 2-core
-machine its threads waited for each other, and a search of 33,000 sentences took 24 ms instead of 3.
+The chunks are searched in their FAISS index (rag/index/store.py). The sentences, a memory-mapped .npy, are
+never searched: a question scores those of its nearest chunks from their rows (rag/engine.py). Rows held in
+place are searched by FAISS's flat kernels (`faiss.knn`: nothing is copied into an index, and the rows are
+paged in by the OS). FAISS runs on one OpenMP thread: on a busy 2-core machine its threads waited for each
+other, and a search of 33,000 sentences took 24 ms instead of 3.
 
 A flat search reads every row, so its time is the memory it reads (2 KB a row). From 5,000 rows on, an 8-bit
-copy (FAISS's uniform scalar quantizer, made in a thread at the first search: a quarter of the memory to read;
-the sentences, only scored by rows, never get one)
+copy (FAISS's uniform scalar quantizer, made in a thread at the first search: a quarter of the memory to read)
 shortlists the rows that can be among the k nearest, and only those are scored in float32. The copy's largest
 error on a row, e = max |x - x8|, is measured as it is made, so an 8-bit score is within |q| e of the exact one
 (Cauchy-Schwarz): every row whose 8-bit score is within twice that of the k-th best is kept, and the result is
@@ -16,8 +16,8 @@ so a subset in id order gives the same; from 100 on it keeps them in a reservoir
 no set order, and the shortlist gives them in id order). When the bound keeps too many rows, or rows tie
 across the k-th place from 100 on, the flat search runs.
 
-A large index (rag/index/store.py ANN_FROM: 200,000 sentences, where a flat search reads 400 MB a question)
-comes with an approximate index per table: an inverted file of 8-bit codes, memory-mapped. Its best
+A large index (rag/index/store.py ANN_FROM: 200,000 sentences, ~50,000 chunks) comes with an approximate index
+of its chunks: an inverted file of 8-bit codes, memory-mapped. Its best
 `RESCORED` rows (at least 4 k) are scored exactly from their float32 rows and the k best of them returned, so
 scores are exact and only the rows the inverted file missed are lost (recall against the flat search is
 measured by benchmarks/scale.py). Such an index makes no 8-bit copy at load.
