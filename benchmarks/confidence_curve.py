@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train import indexed, layout, seed_name  # noqa: E402
+from train import coverage, indexed, layout, seed_name  # noqa: E402
 
 from rag.answering.model import MODEL_PATH, read_model  # noqa: E402
 
@@ -54,17 +54,6 @@ def questions(data: list[dict], articles: int = 0) -> tuple[list[dict], list[dic
     return data[held:], out
 
 
-def covered(spans: list[tuple[int, int]], source: str, cited: list[tuple[str, int, int]]) -> bool:
-    for s, e in spans:
-        got = set()
-        for src, a, b in cited:
-            if src == source:
-                got.update(range(max(s, a), min(e, b)))
-        if len(got) * 2 >= e - s:
-            return True
-    return False
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data")
@@ -83,7 +72,8 @@ def main() -> int:
         # a question with nothing to quote (every candidate lacks a name it asks about) is refused at any threshold
         confidence.append(answer.confidence if cited else -1.0)
         answerable.append(q["answerable"])
-        right.append(q["answerable"] and covered(q["spans"], q["source"], cited))
+        quoted = [(start, end) for source, start, end in cited if source == q["source"]]
+        right.append(q["answerable"] and coverage(q["spans"], quoted) >= 0.5)
     confidence, right, answerable = np.array(confidence), np.array(right), np.array(answerable)
     a, n = confidence[answerable], confidence[~answerable]
 

@@ -84,15 +84,14 @@ class Engine:
         self._chunk_bm25 = stored.chunk_bm25
         self._document_bm25 = stored.document_bm25
         self._corpus = stored.corpus
+        # A large index (searched approximately) also skips two passes over every sentence or chunk per question.
+        self._large = stored.chunk_ann is not None
         # never searched (a question scores the sentences of its nearest chunks): rows scored, through `pread` in a
         # large index
-        self._large = stored.chunk_ann is not None
         self._sentence_rows = VectorSearch(stored.sentence_vectors, read_rows=self._large)
         self._chunk_search = (VectorSearch(index=stored.chunk_index) if stored.chunk_ann is None
                               else VectorSearch(stored.chunk_vectors, approximate=stored.chunk_ann))
-        # A large index (searched approximately) also skips two passes over every sentence or chunk per question.
-        self._chunk_ranges = stored.chunk_ranges
-        self._chunk_first = stored.chunk_ranges[:, 0]
+        self._chunk_ranges = stored.chunk_ranges  # (chunks, 2): each chunk's first and last sentence
         self._quotable = stored.quotable
         # the first chunk holding each sentence: chunks are runs of sentences in order, so the first whose last
         # sentence is not before it (0 for a sentence in no chunk)
@@ -191,7 +190,7 @@ class Engine:
             lexical = np.where(left_out, 0.0, lexical)
             document_scores = document_scores.copy()
             document_scores[excluded] = 0.0
-            chunk_left_out = left_out[self._chunk_first]
+            chunk_left_out = left_out[self._chunk_ranges[:, 0]]
             chunk_lexical = np.where(chunk_left_out, 0.0, chunk_lexical)
             kept = ~chunk_left_out[chunk_ids]
             chunk_sims, chunk_ids = chunk_sims[kept], chunk_ids[kept]
