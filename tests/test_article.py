@@ -7,6 +7,8 @@ from rag.sources import decode
 from conftest import ARTICLE, DEV_SET, REPO
 
 EXTRA_SET = REPO / "tests" / "data" / "extra.jsonl"  # 40 questions written apart from the dev set
+# 56 questions in English: the dev set's, the paraphrases' and extra.jsonl's, translated; never trained on
+ENGLISH_SET = REPO / "tests" / "data" / "english.jsonl"
 
 TEXT = decode((REPO / "seeds" / ARTICLE).read_bytes())[0]
 
@@ -25,6 +27,14 @@ def test_questions_written_apart_from_the_dev_set(article_engine):
     report = evaluate(article_engine, read_cases(EXTRA_SET), REPO / "index", repeat=1)
     assert report.hit_at_5 == 1.0 and report.citation_validity == 1.0
     assert report.answer_accuracy >= 0.9 and report.refusals >= 9 and report.false_refusals <= 1
+
+
+def test_english_translations_of_the_questions(article_engine):
+    # Measured at stop 17: accuracy 0.844, 5 of 11 refused, 7 false refusals (0.822 and 8 before English
+    # questions asked for kinds). English is barely in the training data: these figures are a floor, not a goal.
+    report = evaluate(article_engine, read_cases(ENGLISH_SET), REPO / "index", repeat=1)
+    assert report.hit_at_5 >= 0.95 and report.citation_validity == 1.0
+    assert report.answer_accuracy >= 0.84 and report.refusals >= 5 and report.false_refusals <= 7
 
 
 def test_a_quote_about_another_name_is_no_answer(article_engine):
@@ -49,6 +59,12 @@ def test_a_model_version_or_year_the_article_never_names_is_refused(article_engi
 def test_english_words_reach_chinese_terms_through_the_dictionary(article_engine):
     assert "Alex Karp" in article_engine.ask("Who is the CEO of Palantir?").citations[0].quote
     assert "超过 1.7 万人在官网签署抵制协议" in article_engine.ask("How many people signed the boycott?").text
+
+
+def test_a_british_spelling_is_looked_up_as_the_american_one(article_engine):
+    # CC-CEDICT writes "criticize": "criticise" found no Chinese word and the question was refused (0.14)
+    for question in ("What did Palantir's CEO criticise?", "What did Palantir's CEO criticize?"):
+        assert "在国防科技峰会上痛批硅谷" in article_engine.ask(question).citations[0].quote
 
 
 def test_english_light_words_are_no_topic_words(article_engine):

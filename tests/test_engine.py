@@ -132,6 +132,18 @@ def test_definition_questions_name_what_they_define(question, defined):
     assert read_question(question, to_simplified(question)).defines == defined
 
 
+@pytest.mark.parametrize("question, kinds", [
+    ("In which year was Dario Amodei born?", {"time"}), ("What month did the war end?", {"time"}),
+    ("What is Apple's market value?", {"quantity"}), ("What share of the market does it hold?", {"quantity"}),
+    ("How fast is revenue growing?", {"quantity", "manner"}), ("Whose idea was it?", {"person"}),
+    ("Which city hosted the games?", {"place"}), ("What is a cobot?", set()),
+])
+def test_english_questions_ask_for_the_kinds_chinese_ones_do(question, kinds):
+    # Before, "which year" (哪一年) asked for no time and "what is ... market value" (市值是多少) for no quantity:
+    # the answer features that favour a date or a number stayed off for English questions.
+    assert read_question(question, to_simplified(question)).kinds == kinds
+
+
 @pytest.mark.parametrize("question", ["什么是协作机器人？", "什么是“协作机器人”？"])
 def test_a_what_is_question_quotes_the_sentence_that_defines_it(tmp_path_factory, question):
     engine = rag.load(build_index(tmp_path_factory.mktemp("robots"), {"robots.txt": ROBOTS}))

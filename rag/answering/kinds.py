@@ -9,11 +9,12 @@ import re
 WORKS = (r"(?:作品|著作|书|小说|诗集|文集|电影|影片|电视剧|剧目|戏剧|歌曲?|曲目|专辑|唱片|杂志|期刊|报纸|报刊|条约|协定|法案|"
          r"法典|节目|游戏|动画|漫画|论文|画作)")
 ASKS = {
-    "time": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|年代|时期|哪个朝代|多久以前|when\b|what (?:date|day|year|time)"),
+    "time": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|年代|时期|哪个朝代|多久以前|when\b|(?:what|which) (?:date|day|year|month|time|decade|century|period)s?\b|how long ago"),
     "quantity": re.compile(r"多少|多久|多长时间|几[个家次倍年天人位名座种条项届岁]|多大|多高|多长|多重|多远|比例|份额|百分之|"
-                           r"how (?:many|much|long|big|large|old|far)|what (?:percentage|share|number)"),
-    "person": re.compile(r"谁|哪位|哪一位|什么人|何人|哪些人|作者|编辑|\bwho\b|\bwhom\b"),
-    "place": re.compile(r"哪里|哪儿|何处|何地|什么地方|哪所|哪家|哪个国家|哪国|哪座|哪个城市|哪个地区|\bwhere\b"),
+                           r"how (?:many|much|long|big|large|old|far|high|tall|fast|often)|(?:what|which) (?:percentage|percent|share|proportion|number|amount|price|size|rate)\b"
+                           r"|what (?:is|are|was|were) [^?]*\b(?:price|cost|value|valuation|worth|revenue|salary|income|population|share|rate|percentage|size|length|height|area|age)s?\b"),
+    "person": re.compile(r"谁|哪位|哪一位|什么人|何人|哪些人|作者|编辑|\bwho\b|\bwhom\b|\bwhose\b"),
+    "place": re.compile(r"哪里|哪儿|何处|何地|什么地方|哪所|哪家|哪个国家|哪国|哪座|哪个城市|哪个地区|\bwhere\b|(?:which|what) (?:city|country|place|province|state|region|town|university|school|island|river|mountain|company)\b"),
     # a named work: a book, film, song, album, periodical, treaty, programme... (its title is in 《》)
     "work": re.compile(r"哪一?[部本首篇张份幅出]|(?:什么|哪个|哪一个)" + WORKS + "|" + WORKS + r"(?:是|叫|名为|称为)?(?:什么|哪)"
                        r"|(?:发表|出版|主演|出演|创作|撰写|执导|演唱|收录)(?:了|过|在)?(?:什么|哪)"

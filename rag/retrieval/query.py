@@ -47,10 +47,29 @@ class Query:
     unknown_names: tuple[str, ...] = ()
 
 
+# CC-CEDICT spells English the American way: a British spelling it lacks is looked up as the American one.
+BRITISH_ENDINGS = (
+    (re.compile(r"(?<=\w{2})is(e|es|ed|ing|ation|ations)$"), r"iz\1"),  # criticise, organisation
+    (re.compile(r"(?<=\w{2})ys(e|es|ed|ing)$"), r"yz\1"),  # analyse
+    (re.compile(r"(?<=\w{3})our(s|ed|ing|ite|ites)?$"), r"or\1"),  # colour, behaviour, favourite (not hour, four)
+    (re.compile(r"(?<=\w{3})tre(s)?$"), r"ter\1"),  # centre, theatre
+    (re.compile(r"(?<=\w{3})ogue(s)?$"), r"og\1"),  # catalogue
+    (re.compile(r"(?<=\w{3})mme(s)?$"), r"m\1"),  # programme
+)
+
+
+def american_spelling(word: str) -> str:
+    for pattern, replacement in BRITISH_ENDINGS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 def _renderings(word: str, glossary: dict[str, list[str]]) -> list[str]:
     """The corpus words the glossary gives for an English word; for one who does something ("subscribers"), also
     those of what is done ("subscribe": 订阅 besides 用户)."""
     stem = english_stem(word)
+    if stem not in glossary:
+        stem = english_stem(american_spelling(word))
     agent = stem[:-2] if stem.endswith(("er", "or")) and len(stem) >= 6 else ""
     return [*glossary.get(stem, ()), *(glossary.get(agent, ()) if agent else ())]
 
