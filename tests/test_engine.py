@@ -210,3 +210,31 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
     c = novel_engine.ask(question).citations[0]
     assert c.start <= c.answer_start < c.answer_end <= c.end
     assert NOVEL[c.answer_start : c.answer_end] == marked
+
+
+# A range is one answer, a year of another calendar keeps its Gregorian year, a count is in the unit asked for
+# even when another number stands nearer the question's words, a name runs on past its dots, keeps no preposition
+# jieba joined to it, and is given in Chinese when its Latin spelling follows in brackets.
+TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
+        "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
+        "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。\n")
+
+
+@pytest.fixture(scope="module")
+def town_engine(tmp_path_factory):
+    return rag.load(build_index(tmp_path_factory.mktemp("town"), {"town.txt": TOWN}))
+
+
+@pytest.mark.parametrize("question, marked, before", [
+    ("青石镇的海拔是多少米？", "1200米至1500米", "1200米"),
+    ("青石镇的海拔有多高？", "1200米至1500米", "1200米"),
+    ("老桥建于哪一年？", "十六年（1643年）", "十六年"),
+    ("镇上的学校共有学生多少人？", "三千二百人", "3 所"),
+    ("钟楼是谁设计的？", "约翰·海克特·麦克阿瑟", "克特·麦克阿瑟"),
+    ("图书馆是谁建造的？", "威廉·史密斯", "由威廉·史密斯"),
+    ("谁修好了镇上的水车？", "马克·吐温", "Mark Twain"),
+])
+def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
+    c = town_engine.ask(question).citations[0]
+    assert c.start <= c.answer_start < c.answer_end <= c.end
+    assert TOWN[c.answer_start : c.answer_end] == marked != before

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME, WORK_TITLE
+from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME, WORK_TITLE, asked_units
 from rag.answering.questions import Question
 from rag.chunking import Sentence, table_line
 from rag.retrieval.query import Concept, Query, share_found
@@ -167,11 +167,13 @@ class QuestionView:
     about_document: bool
     defines: str
     names: tuple[str, ...]
+    units: str = ""  # the units a quantity question counts in, as a regex alternation (kinds.asked_units)
 
 
 def question_view(question: Question, query: Query, squashed_question: str) -> QuestionView:
+    units = asked_units(squashed_question) if "quantity" in question.kinds else ""
     return QuestionView(question.kinds, frozenset(_bigrams(squashed_question)), squashed_question,
-                        question.about_document, question.defines, query.names)
+                        question.about_document, question.defines, query.names, units)
 
 
 def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candidates: np.ndarray,

@@ -3,8 +3,9 @@ for "how many", a person for "who", a place for "where", a title in 《》 for "
 Offsets are relative to the quote.
 
 Candidates are found by patterns (titles, dates, numbers with units) and by jieba's part-of-speech tags (nr person,
-ns place, nt organisation); what the question already names is never the answer. Among several, the one
-closest to the question's words in the quote is taken. Other questions get no span: the whole quote answers.
+ns place, nt organisation); what the question already names is never the answer. A range is one answer, and a
+count in the unit the question asks for ("多少人") goes before other numbers. Among several, the one closest to
+the question's words in the quote is taken. Other questions get no span: the whole quote answers.
 A table row's answer is the cell under the header cell the question asks about, whatever the question's kind.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 
 from rag.answering.features import QuestionView
-from rag.answering.kinds import QUANTITY, TIME, WORK_TITLE
+from rag.answering.kinds import QUANTITY, TIME, WORK_TITLE, count_in
 from rag.retrieval.query import Query
 from rag.tokens import normalize, pos_tagger, squash
 
@@ -24,6 +25,12 @@ LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Za-z][a-z]+)?(?:\s+(?:[A-Z]\.\s
 # jieba tags each run of these characters on its own (jieba.posseg's re_han_internal), and "·" or "•" join the
 # parts of one name ("弗朗西斯科·佩尔萨特"): a run of them with those dots is tagged alone as it is in the quote.
 NAME_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._·•]+")
+
+
+# Words that open a phrase and are no (common) surname.
+NOT_A_SURNAME = frozenset("由被与在把对给跟是让请叫从据")
+# A Latin-script name right after a Chinese one, in brackets.
+SPELLED_OUT = re.compile(r"[\u4E00-\u9FD5]\s*[（(]\s*$")
 
 
 def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -39,9 +46,36 @@ def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int,
             while k + 1 < len(words) and (words[k + 1][2] in wanted or text[words[k + 1][0]:words[k + 1][1]] in "·•"):
                 k += 1
                 b = words[k][1]
+                # a name goes on after its dot, whatever jieba tags the next part ("约翰·海克特·麦克阿瑟")
+                if text[words[k][0]:b] in "·•" and k + 1 < len(words) and words[k + 1][2] != "x":
+                    k += 1
+                    b = words[k][1]
+            # jieba's HMM takes a preposition before a name into it ("由威廉"): it is no part of the name
+            if b - a > 2 and text[a] in NOT_A_SURNAME:
+                a += 1
             spans.append((a, b))
         k += 1
     return spans
+
+
+# Two matches that make one answer: a range ("1984年10月7日至1985年9月29日", "100米至2,800米") or a year of another
+# calendar with its Gregorian one in brackets ("天正16年（1588年）", dates only).
+RANGE = re.compile(r"\s*(?:至|到|-|–|—|~|～)\s*")
+RANGE_OR_BRACKET = re.compile(RANGE.pattern + r"|\s*[（(]\s*")
+CLOSING = re.compile(r"\s*[）)]")
+
+
+def _joined(spans: list[tuple[int, int]], text: str, brackets: bool = True) -> list[tuple[int, int]]:
+    """`spans` (in text order) with each one that only a range word or an opening bracket parts from the one
+    before joined to it, up to the closing bracket."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and (RANGE_OR_BRACKET if brackets else RANGE).fullmatch(text, out[-1][1], a):
+            closing = CLOSING.match(text, b) if text[out[-1][1]:a].strip() in "（(" else None
+            out[-1] = (out[-1][0], closing.end() if closing else b)
+        else:
+            out.append((a, b))
+    return out
 
 
 def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
@@ -71,17 +105,23 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     if "work" in kinds:
         spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
     if "time" in kinds and not spans:
-        spans += [m.span() for m in TIME.finditer(normalised)]
+        spans += _joined([m.span() for m in TIME.finditer(normalised)], normalised)
     if "quantity" in kinds and not spans:
-        spans += [m.span() for m in QUANTITY.finditer(normalised) if re.search(r"[\d一二两三四五六七八九十百千万亿]", m.group())]
+        spans += _joined([m.span() for m in QUANTITY.finditer(normalised) if re.search(r"[\d一二两三四五六七八九十百千万亿]", m.group())],
+                         normalised, brackets=False)
+        if view.units:  # "有多少人": a count of people before a year or a page count, however near
+            counted = count_in(view.units)
+            spans = [s for s in spans if counted.search(normalised, *s)] or spans
     if spans or not ("person" in kinds or "place" in kinds):
         return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
     # Tagging is the slow part of an answer: the runs are tagged nearest first, until the next one is further
     # away than the best name found (the same name as tagging the whole quote gives).
     wanted = POS_KINDS["person"] if "person" in kinds else POS_KINDS["place"] + POS_KINDS["organisation"]
     best: tuple[float, int, int] | None = None
-    if "person" in kinds:  # jieba tags a name in Latin script as a foreign word, not as a person
-        latin = [m.span() for m in LATIN_NAME.finditer(text)]
+    if "person" in kinds:
+        # jieba tags a name in Latin script as a foreign word, not as a person; in brackets after a Chinese name
+        # it only spells that name ("保罗·塞里诺（Paul Sereno）")
+        latin = [m.span() for m in LATIN_NAME.finditer(text) if not SPELLED_OUT.search(text, 0, m.start())]
         best = min(((distance(a, a), a, b) for a, b in filter(asked, latin)), default=None)
     for run in sorted(NAME_RUN.finditer(normalised), key=lambda m: distance(m.start(), m.end() - 1)):
         if best is not None and distance(run.start(), run.end() - 1) > best[0]:
