@@ -30,11 +30,12 @@ def test_questions_written_apart_from_the_dev_set(article_engine):
 
 
 def test_english_translations_of_the_questions(article_engine):
-    # Measured at stop 17: accuracy 0.844, 5 of 11 refused, 7 false refusals (0.822 and 8 before English
-    # questions asked for kinds). English is barely in the training data: these figures are a floor, not a goal.
+    # Measured at stop 17: accuracy 0.844, 6 of 11 refused, 7 false refusals (0.822, 5 and 8 before English
+    # questions asked for kinds and words in parentheses stopped counting as translations). English is barely in
+    # the training data: these figures are a floor, not a goal.
     report = evaluate(article_engine, read_cases(ENGLISH_SET), REPO / "index", repeat=1)
     assert report.hit_at_5 >= 0.95 and report.citation_validity == 1.0
-    assert report.answer_accuracy >= 0.84 and report.refusals >= 5 and report.false_refusals <= 7
+    assert report.answer_accuracy >= 0.84 and report.refusals >= 6 and report.false_refusals <= 7
 
 
 def test_a_quote_about_another_name_is_no_answer(article_engine):

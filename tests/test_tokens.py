@@ -80,3 +80,12 @@ def test_an_english_word_behind_many_words_keeps_its_plainest_translations():
     market = build_glossary(words)["market"]
     assert len(market) == MAX_TERMS_PER_WORD and "市场" in market and "深耕" not in market
     assert build_glossary({"首席执行官"})["ceo"] == ["首席执行官"]  # an abbreviation in parentheses still counts
+
+
+def test_a_word_a_definition_names_only_in_parentheses_is_no_translation():
+    from rag.retrieval.glossary import build_glossary
+
+    # 通用 "(of a language) widely used", 深耕 "to work hard on developing (a market etc)": before, "Which
+    # programming languages does Claude support?" found its "languages" in any sentence holding 通用
+    glossary = build_glossary({"通用", "深耕"})
+    assert "languag" not in glossary and "market" not in glossary

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 LATIN_RUN = re.compile(r"[A-Za-z]+")
-GLOSS_RULES = 3  # in the cached table's file name: a change to what is kept from a definition makes a new table
+GLOSS_RULES = 4  # in the cached table's file name: a change to what is kept from a definition makes a new table
 # Words in definitions that are grammar, not meaning.
 GLOSS_STOPWORDS = frozenset("""to a an the of for and or in on at by with from as be is are was were it its this that
     cl abbr esp fig lit sth sb one oneself used also see variant etc old person thing something someone some any
@@ -86,15 +86,18 @@ def _sense_ranks(definition: str) -> dict[str, int]:
     """Stem -> how primary it is in one CC-CEDICT definition, lower first: the fewest defining words of a sense
     naming it outside parentheses, then that sense's place. A sense that is the word alone translates it:
     "market" is 1 * 100 + 1 in 市场's "marketplace/market (also in abstract)", 2 * 100 + 0 in 股市's "stock
-    market", and more in 深耕's "to plow deeply/.../to work hard on developing (a market etc)"."""
+    market", and not in 深耕's "to plow deeply/.../to work hard on developing (a market etc)" at all."""
     ranks: dict[str, int] = {}
     senses = [sense for sense in definition.split("/") if sense.strip()]
     for k, sense in enumerate(senses):
         plain = _defining_words(PARENTHESES.sub(" ", sense))
         for w in _defining_words(sense):
-            # a word in parentheses only qualifies the sense ("to sacrifice (something valued)"), unless it is the
-            # abbreviation of it ("chief executive officer (CEO)")
-            rank = min(len(plain), 99) * 100 + min(k, 99) if w in plain or w.isupper() else 9900 + min(k, 99)
+            # a word in parentheses only qualifies the sense ("to sacrifice (something valued)"; 通用's "(of a
+            # language) widely used" does not make it "language"), unless it abbreviates it ("chief executive
+            # officer (CEO)")
+            if w not in plain and not w.isupper():
+                continue
+            rank = min(len(plain), 99) * 100 + min(k, 99)
             stem = english_stem(w.lower())
             ranks[stem] = min(rank, ranks.get(stem, rank))
     return ranks
