@@ -5,6 +5,7 @@ text (Simplified, lower case, half-width)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 WORKS = (r"(?:作品|著作|书|小说|诗集|文集|电影|影片|电视剧|剧目|戏剧|歌曲?|曲目|专辑|唱片|杂志|期刊|报纸|报刊|条约|协定|法案|"
          r"法典|节目|游戏|动画|漫画|论文|画作)")
@@ -46,6 +47,7 @@ def asked_units(normalised_question: str) -> str:
     return "|".join(dict.fromkeys(units))
 
 
+@lru_cache(maxsize=64)
 def count_in(units: str) -> re.Pattern:
     """A number followed by one of `units` ("3600 万人", "十余家", "2.5 倍")."""
     return re.compile(r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万亿几数]+)\s*[万亿千百十]*\s*[多余来]?\s*(?:" + units + ")")

@@ -78,6 +78,16 @@ def _joined(spans: list[tuple[int, int]], text: str, brackets: bool = True) -> l
     return out
 
 
+def _occurrences(word: str, text: str) -> list[int]:
+    """Where `word` starts in `text`, left to right, without overlaps (what re.finditer finds, without compiling
+    a pattern for every word of every question: 0.4 ms an answer)."""
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + len(word))
+    return found
+
+
 def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     kinds = view.kinds
     # The patterns are written for normalised text; where normalising keeps every offset, match on it.
@@ -88,7 +98,7 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     # The answer sits next to the words the question shares with the quote: the candidate closest to them is
     # taken, the first of equals (the first of all when they share none).
     # sorted: a set's order changes with the hash seed, and only the first 50 anchors are kept
-    anchors = [m.start() for g in sorted(view.bigrams) for m in re.finditer(re.escape(g), squashed)][:50]
+    anchors = [p for g in sorted(view.bigrams) for p in _occurrences(g, squashed)][:50]
     scale = len(squashed) / max(1, len(text))  # positions in the squashed text are roughly proportional
 
     def distance(a: int, b: int) -> float:
