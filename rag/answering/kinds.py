@@ -13,7 +13,7 @@ ASKS = {
     "time": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|年代|时期|哪个朝代|多久以前|when\b|(?:what|which) (?:date|day|year|month|time|decade|century|period)s?\b|how long ago"),
     "quantity": re.compile(r"多少|多久|多长时间|几[个家次倍年天人位名座种条项届岁]|多大|多高|多长|多重|多远|比例|份额|百分之|"
                            r"how (?:many|much|long|big|large|old|far|high|tall|fast|often)|(?:what|which) (?:percentage|percent|share|proportion|number|amount|price|size|rate)\b"
-                           r"|what (?:is|are|was|were) [^?]*\b(?:price|cost|value|valuation|worth|revenue|salary|income|population|share|rate|percentage|size|length|height|area|age)s?\b"),
+                           r"|what (?:is|are|was|were) [^?]{0,60}?\b(?:price|cost|value|valuation|worth|revenue|salary|income|population|share|rate|percentage|size|length|height|area|age)s?\b"),
     "person": re.compile(r"谁|哪位|哪一位|什么人|何人|哪些人|作者|编辑|\bwho\b|\bwhom\b|\bwhose\b"),
     "place": re.compile(r"哪里|哪儿|何处|何地|什么地方|哪所|哪家|哪个国家|哪国|哪座|哪个城市|哪个地区|\bwhere\b|(?:which|what) (?:city|country|place|province|state|region|town|university|school|island|river|mountain|company)\b"),
     # a named work: a book, film, song, album, periodical, treaty, programme... (its title is in 《》)
