@@ -89,3 +89,11 @@ def test_a_word_a_definition_names_only_in_parentheses_is_no_translation():
     # programming languages does Claude support?" found its "languages" in any sentence holding 通用
     glossary = build_glossary({"通用", "深耕"})
     assert "languag" not in glossary and "market" not in glossary
+
+
+def test_a_word_taiwan_writes_otherwise_is_found_written_either_way():
+    from rag.retrieval.query import regional_variants
+
+    assert regional_variants("使用者") == ["用户"] and regional_variants("用户") == ["使用者"]
+    assert regional_variants("矽谷") == ["硅谷"]  # a part of the word: 矽 ~ 硅
+    assert regional_variants("估值") == []

@@ -3,16 +3,20 @@
 A concept is one topic word of the question, with the corpus terms that count as finding it, and a
 weight: how rare the word is in the documents (BM25 idf; a word found nowhere weighs the most). The
 word right after a question word ("哪个城市", "什么场合") names the kind of answer rather than the topic,
-so it weighs half.
+so it weighs half. A word Taiwan writes otherwise than the mainland is found written either way.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import opencc
 
 from rag.retrieval.glossary import english_stem
-from rag.tokens import LATIN_WORD, STOPWORDS
+from rag.tokens import LATIN_WORD, STOPWORDS, to_simplified
 
 # A name with a digit in it (gpt-6, r3, 5g) or a number of three digits or more (a year, a code): never an English
 # word that the glossary could carry to Chinese, and not written otherwise by documents that hold it.
@@ -74,6 +78,38 @@ def _renderings(word: str, glossary: dict[str, list[str]]) -> list[str]:
     return [*glossary.get(stem, ()), *(glossary.get(agent, ()) if agent else ())]
 
 
+@functools.cache
+def regional_words() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Words Taiwan and the mainland write differently (OpenCC's TWPhrasesRev: 使用者 ~ 用户, 软体 ~ 软件, 释出 ~
+    发布, 矽 ~ 硅), both sides in Simplified script, each way, by first character: a question in one's words finds
+    the other's. Made once per process, ~10 ms."""
+    path = Path(opencc.__file__).parent / "dictionary" / "TWPhrasesRev.txt"
+    pairs: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        taiwan = to_simplified(key)
+        for value in values.split():
+            mainland = to_simplified(value)
+            if taiwan != mainland:
+                pairs.setdefault(taiwan, []).append(mainland)
+                pairs.setdefault(mainland, []).append(taiwan)
+    by_first: dict[str, dict[str, tuple[str, ...]]] = {}
+    for word, others in pairs.items():
+        by_first.setdefault(word[0], {})[word] = tuple(dict.fromkeys(others))
+    return by_first
+
+
+def regional_variants(word: str) -> list[str]:
+    """`word` with one of its parts written the other region's way ("矽谷" -> "硅谷", "使用者" -> "用户")."""
+    table = regional_words()
+    out = []
+    for i, ch in enumerate(word):
+        for part, others in table.get(ch, {}).items():
+            if word.startswith(part, i):
+                out += [word[:i] + other + word[i + len(part):] for other in others]
+    return out
+
+
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
                glossary: dict[str, list[str]], about_document: bool,
                cut: Callable[[str], list[str]] = lambda text: [text]) -> Query:
@@ -95,6 +131,8 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
         elif LATIN_WORD.fullmatch(term) and not in_corpus(term):
             # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps")
             alternatives = tuple(dict.fromkeys((term, *_renderings(term, glossary), *HEADER_SYNONYMS.get(term, ()))))
+        elif not LATIN_WORD.fullmatch(term) and (variants := regional_variants(term)):
+            alternatives = tuple(dict.fromkeys((term, *variants)))
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
         concepts.setdefault(term, Concept(term, weight, alternatives))
         search_terms.extend(t for a in alternatives or (term,) for t in (cut(a) if a != term else (a,)))
