@@ -18,13 +18,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import faiss  # noqa: E402
 
 import rag  # noqa: E402
 from rag.tokens import to_simplified  # noqa: E402
-
-CMRC = ROOT.parent / "shared" / "qa" / "cmrc2018_trial.json"
+from scale import questions  # noqa: E402
 
 
 def main() -> int:
@@ -34,8 +34,7 @@ def main() -> int:
     a = p.parse_args()
     faiss.omp_set_num_threads(1)
     engine = rag.load(a.index)
-    data = json.loads(CMRC.read_text(encoding="utf-8"))["data"]
-    asked = [qa["question"] for art in data for par in art["paragraphs"] for qa in par["qas"]][: a.questions]
+    asked = questions(a.questions)
     flat = faiss.read_index(str(Path(a.index) / "chunks.faiss"), faiss.IO_FLAG_MMAP)
     by_id = {100: [], 20: []}
     by_score = {100: [], 20: []}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import jieba
@@ -39,15 +40,20 @@ def _converted(text: str) -> str:
     return _T2S.convert(text)
 
 
+def opencc_dictionary(name: str) -> Iterator[tuple[str, str]]:
+    """(entry, its values as written) of each line of one of OpenCC's dictionary files ("TSPhrases.txt")."""
+    for line in (Path(opencc.__file__).parent / "dictionary" / name).read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        yield key, values
+
+
 @functools.cache
 def _changing_characters() -> frozenset[str]:
     """The characters of OpenCC's t2s dictionaries (config/t2s.json: TSPhrases, then TSCharacters) that an entry
     changes: where an entry and its first value differ, or all of an entry whose value has another length."""
-    folder = Path(opencc.__file__).parent / "dictionary"
     changing: set[str] = set()
     for name in ("TSPhrases.txt", "TSCharacters.txt"):
-        for line in (folder / name).read_text(encoding="utf-8").splitlines():
-            key, _, values = line.partition("\t")
+        for key, values in opencc_dictionary(name):
             value = values.split(" ")[0]
             if key != value:
                 changing.update((a for a, b in zip(key, value) if a != b) if len(key) == len(value) else key)

@@ -28,16 +28,23 @@ TIME = re.compile(
     r"(?:公元前|西元前|公元|西元)?\d{1,4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?(?:代|初|末|底|中|间)?"
     r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*月(?:[初底中末])?|\d{1,2}\s*世纪(?:\s*\d{1,2}\s*年代)?(?:[初中末]期?)?"
     r"|\d{4}-\d{1,2}-\d{1,2}|[一二三四五六七八九十〇零两]{2,4}年|[一二三四五六七八九十]{1,3}世纪|上周|去年|今年|明年|年初|年底|[春夏秋冬]天")
-UNITS = "个家次倍年天人位名座种条项届岁元美元公里千米米厘米毫米公斤千克克吨英里英尺公顷亩分钟小时秒度号层部首本张只匹头辆艘架所间场"
+COUNTERS = "个家次倍年天人位名座种条项届岁元米克吨亩秒度号层部首本张只匹头辆艘架所间场"  # units of one character
+UNITS = COUNTERS + "美元公里千米厘米毫米公斤千克英里英尺公顷分钟小时"
+# What a marked quantity may end in: more counting words than UNITS, which also decides the index's has_number.
+MORE_COUNTERS = "册套件台份枚颗株棵篇章卷集期户"
+MEASURES = UNITS + MORE_COUNTERS
 # The unit a quantity question counts in ("有多少人" -> 人, "几年" -> 年, "多高" -> 米): the answer mark takes a number
 # in that unit before any other (a year, a count of schools nearer the question's words). As a ranker feature it
 # changed nothing (DRCD cross-validated gold sentence first 0.838 with and without it).
 LONG_UNITS = "平方公里|平方米|美元|英镑|欧元|日元|港元|新台币|人民币|公里|千米|厘米|毫米|公斤|千克|英里|英尺|公顷|分钟|小时|个月|星期"
-ASKED_UNIT = re.compile(r"(?:多少|几)\s*(" + LONG_UNITS + r"|[个家次倍年天人位名座种条项届岁元米克吨亩秒度号层部首本张只匹头辆艘架所间场册套件台份枚颗株棵篇章卷集期户周月日])")
-UNITS_OF_MEASURE = {"多少钱": "元|美元|英镑|欧元|日元|港元|新台币|人民币", "多高": "米|公里|千米|英尺|厘米", "多长": "米|公里|千米|英里|厘米|毫米",
-                    "多远": "米|公里|千米|英里", "多重": "克|公斤|千克|吨|磅", "多久": "年|个月|月|周|星期|天|日|小时|分钟|秒",
-                    "多长时间": "年|个月|月|周|星期|天|日|小时|分钟|秒", "多大": "岁|平方公里|平方米|公顷|亩", "多少岁": "岁",
-                    "体重": "克|公斤|千克|吨|磅", "重量": "克|公斤|千克|吨|磅", "比例": "%", "百分": "%", "份额": "%", "占比": "%"}
+ASKED_UNIT = re.compile(r"(?:多少|几)\s*(" + LONG_UNITS + "|[" + COUNTERS + MORE_COUNTERS + "周月日])")
+CURRENCIES = "元|美元|英镑|欧元|日元|港元|新台币|人民币"
+WEIGHTS = "克|公斤|千克|吨|磅"
+DURATIONS = "年|个月|月|周|星期|天|日|小时|分钟|秒"
+UNITS_OF_MEASURE = {"多少钱": CURRENCIES, "多高": "米|公里|千米|英尺|厘米", "多长": "米|公里|千米|英里|厘米|毫米",
+                    "多远": "米|公里|千米|英里", "多重": WEIGHTS, "多久": DURATIONS, "多长时间": DURATIONS,
+                    "多大": "岁|平方公里|平方米|公顷|亩", "多少岁": "岁", "体重": WEIGHTS, "重量": WEIGHTS,
+                    "比例": "%", "百分": "%", "份额": "%", "占比": "%"}
 
 
 def asked_units(normalised_question: str) -> str:
@@ -53,8 +60,6 @@ def count_in(units: str) -> re.Pattern:
     return re.compile(r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万亿几数]+)\s*[万亿千百十]*\s*[多余来]?\s*(?:" + units + ")")
 
 
-# What a marked quantity may end in: more counting words than UNITS, which also decides the index's has_number.
-MEASURES = UNITS + "册套件台份枚颗株棵篇章卷集期户"
 QUANTITY = re.compile(
     r"(?:约|大约|超过|近|逾|达|仅|多达)?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?[" + MEASURES + r"]*"
     r"|(?<!第)[一二两三四五六七八九十百千万亿]+[" + MEASURES + r"]")  # "第一部" is an order, not a count

@@ -11,12 +11,9 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-
-import opencc
 
 from rag.retrieval.glossary import english_stem
-from rag.tokens import LATIN_WORD, STOPWORDS, to_simplified
+from rag.tokens import LATIN_WORD, STOPWORDS, opencc_dictionary, to_simplified
 
 # A name with a digit in it (gpt-6, r3, 5g) or a number of three digits or more (a year, a code): never an English
 # word that the glossary could carry to Chinese, and not written otherwise by documents that hold it.
@@ -83,10 +80,8 @@ def regional_words() -> dict[str, dict[str, tuple[str, ...]]]:
     """Words Taiwan and the mainland write differently (OpenCC's TWPhrasesRev: 使用者 ~ 用户, 软体 ~ 软件, 释出 ~
     发布, 矽 ~ 硅), both sides in Simplified script, each way, by first character: a question in one's words finds
     the other's. Made once per process, ~10 ms."""
-    path = Path(opencc.__file__).parent / "dictionary" / "TWPhrasesRev.txt"
     pairs: dict[str, list[str]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key, _, values = line.partition("\t")
+    for key, values in opencc_dictionary("TWPhrasesRev.txt"):
         taiwan = to_simplified(key)
         for value in values.split():
             mainland = to_simplified(value)
