@@ -30,7 +30,8 @@ from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
 from rag.retrieval.dense import VectorSearch
 from rag.retrieval.fusion import fused_order
-from rag.retrieval.query import Query, make_query
+from rag.retrieval.numbers import NUMBER_START, number_value
+from rag.retrieval.query import Query, make_query, question_terms
 from rag.tokens import squash, to_simplified, tokenize
 from rag.types import Answer, Citation, IndexInfo, Passage, Timings, Turn
 
@@ -43,6 +44,7 @@ DENSE_CHUNKS = 20
 CHUNK_CANDIDATES = 5  # every sentence of this many of the best chunks (BM25 and embedding fused)
 NEIGHBOURED = 10  # the sentences around this many of the best BM25 sentences: the answer often follows them
 CHUNK_DENSE_DEPTH = 100
+MAX_NUMBER_TERMS = 50  # the index's terms a number in words stands for: those of a range, or one value written several ways
 LARGE_CHUNK_DEPTH = 1000  # in a large index, the chunks ranked by BM25 for fusion
 
 
@@ -100,6 +102,21 @@ class Engine:
         inside = chunk_of < len(stored.chunk_ranges)
         inside[inside] = stored.chunk_ranges[chunk_of[inside], 0] <= held[inside]
         self._chunk_of = np.where(inside, chunk_of, 0)
+
+    @cached_property
+    def _numbers(self) -> dict[bool, tuple[list[float], list[str]]]:
+        """The index's number terms ("3600万", "10", "百万"; percentages apart) by value, for a question's number
+        in words. Made at the first such question: one pass over the vocabulary (23 ms at 1.4 M characters)."""
+        valued = sorted((v, t) for t in self._sentence_bm25.terms() if t[0] in NUMBER_START
+                        and (v := number_value(t)) is not None)
+        return {percent: ([v for (p, v), _ in valued if p == percent], [t for (p, _), t in valued if p == percent])
+                for percent in (False, True)}
+
+    def _numbers_between(self, low: float, high: float, percent: bool) -> list[str]:
+        values, terms = self._numbers[percent]
+        # 十六点六七 adds up to 16.670000000000002
+        first, last = bisect.bisect_left(values, low - 1e-9 * low), bisect.bisect_right(values, high + 1e-9 * high)
+        return terms[first:last][:MAX_NUMBER_TERMS]
 
     @cached_property
     def _model(self) -> AnswerModel:
@@ -303,8 +320,8 @@ class Engine:
 
     def _query(self, question: Question) -> Query:
         bm25 = self._sentence_bm25
-        return make_query(tokenize(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
-                          self._stored.glossary, question.about_document, tokenize)
+        return make_query(question_terms(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
+                          self._stored.glossary, question.about_document, tokenize, self._numbers_between)
 
     def _quotes(self, candidates: np.ndarray, logits: np.ndarray, names_missing: np.ndarray) -> list[tuple[int, float]]:
         """(sentence id, share of the ranker's softmax) of the sentences to quote: the best with its context,

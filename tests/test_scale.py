@@ -23,7 +23,8 @@ from rag.answering.features import CANDIDATE_FEATURES, DEFINITION_MARKS, candida
 from rag.index.store import read_index
 from rag.retrieval import dense
 from rag.retrieval.fusion import reciprocal_rank_fusion
-from rag.retrieval.query import make_query
+from rag.retrieval.numbers import number_value
+from rag.retrieval.query import make_query, question_terms
 from rag.tokens import squash, to_simplified, tokenize
 
 from conftest import REPO, build_index
@@ -139,8 +140,12 @@ class ReferenceEngine:
 
     def analyse(self, q, exclude_source=None):
         bm25 = self.sentence_bm25
-        query = make_query(tokenize(q.search_text), bm25.idf, lambda t: bm25.df(t) > 0, self.stored.glossary,
-                           q.about_document, tokenize)
+        # a number in words finds the index's number terms of its values, searched here one by one
+        numbers = lambda low, high, percent: sorted(
+            (t for t in bm25.postings if (v := number_value(t)) and v[0] == percent and low * (1 - 1e-9) <= v[1] <= high * (1 + 1e-9)),
+            key=lambda t: (number_value(t)[1], t))[:50]
+        query = make_query(question_terms(q.search_text), bm25.idf, lambda t: bm25.df(t) > 0, self.stored.glossary,
+                           q.about_document, tokenize, numbers)
         terms = list(query.terms)
         lexical, chunk_lexical = bm25.scores(terms), self.chunk_bm25.scores(terms)
         document_scores = self.document_bm25.scores(terms)
@@ -215,7 +220,8 @@ def test_analyse_gives_what_the_format_3_engine_gave_on_real_articles(cmrc_slice
     reference = ReferenceEngine(engine._stored, engine._embedder)
     asked = [(q["question"], None) for a in articles for p in a["paragraphs"] for q in p["qas"]]
     asked += [(q, train.seed_name(a)) for a in articles[:5] for q in [a["paragraphs"][0]["qas"][0]["question"]]]
-    asked += [("a", None), ("What is the population?", None), ("2009年发生了什么？", None)]
+    asked += [("a", None), ("What is the population?", None), ("2009年发生了什么？", None),
+              ("有一百多个什么？", None), ("百分之十的人住在哪里？", None), ("二〇〇九年发生了什么？", None)]
     assert len(asked) > 80
     for text, left_out in asked:
         q = engine._read(text)

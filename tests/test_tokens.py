@@ -1,4 +1,7 @@
-from rag.retrieval.query import make_query
+import pytest
+
+from rag.retrieval.numbers import NumberWord, number_value, number_word
+from rag.retrieval.query import make_query, question_terms
 from rag.tokens import tokenize
 
 
@@ -97,3 +100,55 @@ def test_a_word_taiwan_writes_otherwise_is_found_written_either_way():
     assert regional_variants("使用者") == ["用户"] and regional_variants("用户") == ["使用者"]
     assert regional_variants("矽谷") == ["硅谷"]  # a part of the word: 矽 ~ 硅
     assert regional_variants("估值") == []
+
+
+@pytest.mark.parametrize("words, number", [
+    ("三千多万次", NumberWord(3e7, 3.999e7, "次")),  # more than 3000万, less than 4000万
+    ("一千二百五十万", NumberWord(1.25e7, 1.25e7, "")),
+    ("一亿三千万", NumberWord(1.3e8, 1.3e8, "")),
+    ("十几家", NumberWord(11, 19, "家")),
+    ("几十", NumberWord(10, 90, "")),
+    ("十家", NumberWord(10, 10, "家")),
+    ("八家", NumberWord(8, 8, "家")),  # small, but counted
+    ("两千", NumberWord(2000, 2000, "")),
+    ("二〇二五", NumberWord(2025, 2025, "")),
+    ("百分之六百", NumberWord(600, 600, "", percent=True)),
+    ("十", None),  # one numeral alone, as in 十分
+    ("三", None),
+    ("千万", None),  # "by all means"
+    ("几家", None),  # a question word
+    ("千米", None),  # a kilometre
+    ("一一所", None),  # 唯一一所: two digits are no number
+    ("三月", NumberWord(3, 3, "月")),
+    ("万亿", NumberWord(1e12, 1e12, "")),
+])
+def test_a_number_in_words_is_read_as_the_values_it_may_mean(words, number):
+    assert number_word(words) == number
+
+
+def test_a_number_in_words_is_one_question_term():
+    # jieba cuts it in pieces, none of which is the number
+    assert tokenize("有一千二百五十万行代码") == ["有", "一千", "二百", "一千二", "一千二百", "五十", "十万", "五十万", "行", "代码"]
+    assert question_terms("有一千二百五十万行代码")[-1] == "一千二百五十万"
+    assert question_terms("第十三航空队十分重要") == tokenize("第十三航空队十分重要")  # an order; "very"
+    assert question_terms("捐款是1亿7千5百万美元") == tokenize("捐款是1亿7千5百万美元")  # digits' scales
+
+
+@pytest.mark.parametrize("term, value", [
+    ("3600万", (False, 3.6e7)), ("10.2万", (False, 102000.0)), ("1,000", (False, 1000.0)), ("72.7%", (True, 72.7)),
+    ("百万", (False, 1e6)), ("三十", (False, 30.0)), ("三", None), ("三千多", None), ("gpt-5.4", None),
+])
+def test_the_index_number_terms_have_values(term, value):
+    assert number_value(term) == value
+
+
+def test_a_number_in_words_is_found_as_the_index_writes_it():
+    terms = question_terms("哪个话题在 Ins 上被播放了三千多万次？")
+    in_index = {(False, 3.6e7): "3600万", (False, 5e7): "5000万"}
+    between = lambda low, high, percent: [t for (p, v), t in in_index.items() if p == percent and low <= v <= high]
+    query = make_query(terms, lambda t: 2.0, lambda t: True, {}, False, numbers_between=between)
+    # one topic word, not its pieces (三千, 千多, 多万, 三千多: each would weigh as a word never found)
+    assert [c.word for c in query.concepts] == ["话题", "ins", "播放", "三千多万次"]
+    assert query.concepts[-1].alternatives == ("三千多万次", "3600万")
+    query = make_query(question_terms("财富十强里有八家用 Claude"), lambda t: 2.0, lambda t: True, {}, False)
+    assert [(c.word, c.alternatives) for c in query.concepts if c.word in ("八家", "十")] == [("八家", ("八家", "8家"))]

@@ -68,6 +68,9 @@ class BM25:
         """What `__init__` needs besides the vocabulary and k1, b: saved by the index as .npy files."""
         return {"indptr": self._indptr, "ids": self._ids, "tfs": self._tfs, "lengths": self._lengths}
 
+    def terms(self) -> list[str]:
+        return list(self._vocabulary)
+
     def _posting(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         row = self._vocabulary.get(term)
         if row is None:

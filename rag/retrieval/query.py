@@ -3,7 +3,8 @@
 A concept is one topic word of the question, with the corpus terms that count as finding it, and a
 weight: how rare the word is in the documents (BM25 idf; a word found nowhere weighs the most). The
 word right after a question word ("哪个城市", "什么场合") names the kind of answer rather than the topic,
-so it weighs half. A word Taiwan writes otherwise than the mainland is found written either way.
+so it weighs half. A word Taiwan writes otherwise than the mainland is found written either way, and a number
+written in words is found written in digits (rag/retrieval/numbers.py).
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.retrieval.glossary import english_stem
-from rag.tokens import LATIN_WORD, STOPWORDS, opencc_dictionary, to_simplified
+from rag.retrieval.numbers import SMALLEST, number_word, numbers_in_words
+from rag.tokens import LATIN_WORD, STOPWORDS, opencc_dictionary, squash, to_simplified, tokenize
 
 # A name with a digit in it (gpt-6, r3, 5g) or a number of three digits or more (a year, a code): never an English
 # word that the glossary could carry to Chinese, and not written otherwise by documents that hold it.
@@ -107,15 +109,23 @@ def regional_variants(word: str) -> list[str]:
 
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
                glossary: dict[str, list[str]], about_document: bool,
-               cut: Callable[[str], list[str]] = lambda text: [text]) -> Query:
-    """`cut` splits a glossary term into index terms, for BM25 ("首席执行官" -> 首席, 执行官)."""
+               cut: Callable[[str], list[str]] = lambda text: [text],
+               numbers_between: Callable[[float, float, bool], list[str]] = lambda low, high, percent: []) -> Query:
+    """`cut` splits a glossary term into index terms, for BM25 ("首席执行官" -> 首席, 执行官); `numbers_between`
+    gives the index's number terms with a value in a range ("3600万" for 3000万 to 4000万), percentages or not."""
     concepts: dict[str, Concept] = {}
     search_terms: list[str] = []
     previous = ""
+    # A number in words is one topic word: jieba's search mode also cuts "三千多万" into 三千, 千多, 多万, 三千多,
+    # which would weigh as four more words found nowhere.
+    numbers = {t: n for t in terms if (n := number_word(t)) is not None}
     for term in terms:
         if " " in term:  # a phrase term ("claude code") only searches; its words are concepts of their own
             search_terms.append(term)
-        if " " in term or term in STOPWORDS:
+        part_of_number = any(term != n and term in n for n in numbers)
+        if " " in term or term in STOPWORDS or part_of_number:
+            if part_of_number:
+                search_terms.append(term)
             previous = term
             continue
         alternatives: tuple[str, ...] = (term,)
@@ -126,6 +136,10 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
         elif LATIN_WORD.fullmatch(term) and not in_corpus(term):
             # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps")
             alternatives = tuple(dict.fromkeys((term, *_renderings(term, glossary), *HEADER_SYNONYMS.get(term, ()))))
+        elif number := numbers.get(term):
+            large = number.high >= SMALLEST or number.percent
+            in_range = numbers_between(number.low, number.high, number.percent) if large else []
+            alternatives = tuple(dict.fromkeys(a for a in (term, number.in_digits(), *in_range) if a))
         elif not LATIN_WORD.fullmatch(term) and (variants := regional_variants(term)):
             alternatives = tuple(dict.fromkeys((term, *variants)))
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
@@ -137,6 +151,11 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     names = tuple(c.word for c in concepts.values() if LATIN_WORD.fullmatch(c.word) and in_corpus(c.word))
     unknown = tuple(c.word for c in concepts.values() if IDENTIFIER.fullmatch(c.word) and not in_corpus(c.word))
     return Query(tuple(search_terms), tuple(concepts.values()), names, unknown)
+
+
+def question_terms(text: str) -> list[str]:
+    """A question's search terms: the document's (`tokenize`), and each number it writes in words as one."""
+    return [*tokenize(text), *numbers_in_words(squash(text))]
 
 
 def share_found(concepts: tuple[Concept, ...], found: Sequence[bool]) -> float:
