@@ -160,3 +160,12 @@ def test_a_number_written_in_words_finds_the_number_written_in_digits(article_en
     # four were refused (confidence 0.16, 0.10, 0.19, 0.02).
     answer = article_engine.ask(question)
     assert answer.answerable and quoted in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question", [
+    "Claude " + "一二三四五六七八九" * 100,
+    "Claude 的" + "天地玄黄宇宙洪荒日月盈昃" * 75,
+])
+def test_a_long_question_is_no_likelier_answered_for_its_length_alone(article_engine, question):
+    # Answered at 0.97 and 0.79 before: the model's question length was read beyond the longest it was trained on.
+    assert not article_engine.ask(question).answerable

@@ -121,6 +121,7 @@ def test_a_word_taiwan_writes_otherwise_is_found_written_either_way():
     ("一一所", None),  # 唯一一所: two digits are no number
     ("三月", NumberWord(3, 3, "月")),
     ("万亿", NumberWord(1e12, 1e12, "")),
+    ("一二三四五六七八九" * 40 + "家", None),  # no number: infinite as a float
 ])
 def test_a_number_in_words_is_read_as_the_values_it_may_mean(words, number):
     assert number_word(words) == number

@@ -289,6 +289,10 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in CANDIDATE_FEATURES])
 
 
+# The answerability model learned from questions of at most 73 characters (DRCD's longest) that a longer question
+# is likelier answered; read on beyond what it saw, that made "Claude " and 900 characters of nonsense an answer
+# (0.97). A longer question counts as this long.
+LONGEST_QUESTION = 80
 QUESTION_FEATURES = (
     "top_logit", "top_probability", "logit_margin", "top_cover", "top_cover_window", "max_cover",
     "top_cosine", "max_cosine", "top_bm25_per_idf", "findable", "concepts", "log_question_length",
@@ -324,7 +328,7 @@ def question_features(view: QuestionView, query: Query, features: np.ndarray, lo
         "max_cover": features[:, col["cover"]].max(),
         "top_cosine": features[best, col["cosine"]], "max_cosine": features[:, col["cosine"]].max(),
         "top_bm25_per_idf": raw_bm25[best] / idf_total, "findable": findable,
-        "concepts": math.log1p(len(query.concepts)), "log_question_length": math.log1p(len(view.squashed)),
+        "concepts": math.log1p(len(query.concepts)), "log_question_length": math.log1p(min(len(view.squashed), LONGEST_QUESTION)),
         "top_names_missing": features[best, col["names_missing"]], "top_bigram": features[best, col["bigram"]],
         "asks_time": float("time" in view.kinds), "asks_quantity": float("quantity" in view.kinds),
         "top_kind_match": kind_match,

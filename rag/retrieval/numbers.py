@@ -8,6 +8,7 @@ counting word, in digits ("八家" -> "8家").
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -58,7 +59,8 @@ def number_word(term: str) -> NumberWord | None:
     m = NUMBER_IN_WORDS.fullmatch(term)
     found = chinese_number(m.group(2)) if m else None
     bare = m and not m.group(1) and not m.group(3)
-    if found is None or (bare and (found[1] < SMALLEST or len(m.group(2)) < 2 or term in NOT_NUMBERS)):
+    # a run of hundreds of digits is no number a document holds (as a float it is infinite)
+    if found is None or not math.isfinite(found[1]) or (bare and (found[1] < SMALLEST or len(m.group(2)) < 2 or term in NOT_NUMBERS)):
         return None
     return NumberWord(*found, m.group(3), bool(m.group(1)))
 
