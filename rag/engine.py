@@ -44,7 +44,9 @@ DENSE_CHUNKS = 20
 CHUNK_CANDIDATES = 5  # every sentence of this many of the best chunks (BM25 and embedding fused)
 NEIGHBOURED = 10  # the sentences around this many of the best BM25 sentences: the answer often follows them
 CHUNK_DENSE_DEPTH = 100
-MAX_NUMBER_TERMS = 50  # the index's terms a number in words stands for: those of a range, or one value written several ways
+# A number in words whose range holds more of the index's number terms than this ("几千年": 564 at DRCD) is too
+# vague to be found by value: only as written.
+MAX_NUMBER_TERMS = 50
 LARGE_CHUNK_DEPTH = 1000  # in a large index, the chunks ranked by BM25 for fusion
 
 
@@ -116,7 +118,7 @@ class Engine:
         values, terms = self._numbers[percent]
         # 十六点六七 adds up to 16.670000000000002
         first, last = bisect.bisect_left(values, low - 1e-9 * low), bisect.bisect_right(values, high + 1e-9 * high)
-        return terms[first:last][:MAX_NUMBER_TERMS]
+        return terms[first:last] if last - first <= MAX_NUMBER_TERMS else []
 
     @cached_property
     def _model(self) -> AnswerModel:

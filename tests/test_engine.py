@@ -238,3 +238,16 @@ def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]
     assert c.start <= c.answer_start < c.answer_end <= c.end
     assert TOWN[c.answer_start : c.answer_end] == marked != before
+
+
+ROOMS = "".join(f"{n} 号房间有 {n} 把椅子。" for n in range(11, 80)) + "\n"
+
+
+def test_a_number_in_words_too_vague_for_the_index_is_found_only_as_written(tmp_path):
+    # 几十 (10 to 90) fits 69 of this index's numbers: it is found by none of them, not by the first 50 by value;
+    # 四十二 fits one.
+    engine = rag.load(build_index(tmp_path, {"rooms.txt": ROOMS}))
+    concepts = {c.word: c.alternatives for c in engine._query(engine._read("哪个房间有几十把椅子？")).concepts}
+    assert concepts["几十"] == ("几十",)
+    concepts = {c.word: c.alternatives for c in engine._query(engine._read("哪个房间有四十二把椅子？")).concepts}
+    assert concepts["四十二"] == ("四十二", "42")

@@ -141,9 +141,10 @@ class ReferenceEngine:
     def analyse(self, q, exclude_source=None):
         bm25 = self.sentence_bm25
         # a number in words finds the index's number terms of its values, searched here one by one
-        numbers = lambda low, high, percent: sorted(
-            (t for t in bm25.postings if (v := number_value(t)) and v[0] == percent and low * (1 - 1e-9) <= v[1] <= high * (1 + 1e-9)),
-            key=lambda t: (number_value(t)[1], t))[:50]
+        def numbers(low, high, percent):
+            found = sorted((t for t in bm25.postings if (v := number_value(t)) and v[0] == percent
+                            and low * (1 - 1e-9) <= v[1] <= high * (1 + 1e-9)), key=lambda t: (number_value(t)[1], t))
+            return found if len(found) <= 50 else []
         query = make_query(question_terms(q.search_text), bm25.idf, lambda t: bm25.df(t) > 0, self.stored.glossary,
                            q.about_document, tokenize, numbers)
         terms = list(query.terms)
