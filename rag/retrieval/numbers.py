@@ -29,7 +29,7 @@ NUMBER_IN_WORDS = re.compile(f"(?<![第\\d])(百分之)?({CHINESE_NUMBER.pattern
 NOT_NUMBERS = frozenset({"千万", "万一", "一一", "万千"})
 DIGIT_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([万亿千百]*)(%?)")
 # the first character of a term that may be a number
-NUMBER_START = frozenset("0123456789零〇一二两三四五六七八九十百千万亿")
+NUMBER_START = frozenset("0123456789").union(DIGIT_VALUES, SMALL_UNITS, LARGE_UNITS)
 # A number in words below this is a word as often as a number (一, 三 in 三国): never read as one.
 SMALLEST = 10
 
@@ -40,6 +40,12 @@ class NumberWord:
     high: float
     counter: str  # its counting word ("家" of "十家"), else ""
     percent: bool = False  # 百分之...
+
+    @property
+    def found_by_value(self) -> bool:
+        """Whether the index's numbers of its value find it: a smaller one is found only with its counting word,
+        in digits (`in_digits`)."""
+        return self.high >= SMALLEST or self.percent
 
     def in_digits(self) -> str:
         """"8家" for 八家; "" for a range, a number without a counting word, or one of 10,000 or more (documents

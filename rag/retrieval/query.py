@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.retrieval.glossary import english_stem
-from rag.retrieval.numbers import SMALLEST, number_word, numbers_in_words
+from rag.retrieval.numbers import number_word, numbers_in_words
 from rag.tokens import LATIN_WORD, STOPWORDS, opencc_dictionary, squash, to_simplified, tokenize
 
 # A name with a digit in it (gpt-6, r3, 5g) or a number of three digits or more (a year, a code): never an English
@@ -137,8 +137,7 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps")
             alternatives = tuple(dict.fromkeys((term, *_renderings(term, glossary), *HEADER_SYNONYMS.get(term, ()))))
         elif number := numbers.get(term):
-            large = number.high >= SMALLEST or number.percent
-            in_range = numbers_between(number.low, number.high, number.percent) if large else []
+            in_range = numbers_between(number.low, number.high, number.percent) if number.found_by_value else []
             alternatives = tuple(dict.fromkeys(a for a in (term, number.in_digits(), *in_range) if a))
         elif not LATIN_WORD.fullmatch(term) and (variants := regional_variants(term)):
             alternatives = tuple(dict.fromkeys((term, *variants)))
