@@ -222,7 +222,7 @@ class Engine:
         chunk_order = fused_order(len(self._chunks), (lexical_chunks, chunk_lexical[lexical_chunks]), (chunk_ids, chunk_sims))
         candidates = self._candidates(lexical, by_dense, chunk_order, allowed)
         cosine = self._sentence_rows.scores(vector, candidates)
-        view = question_view(q, query, squash(q.search_text))
+        view = question_view(q, query, squash(q.search_text), len(self._sentences))
         concept_documents = self._concept_documents(query, excluded)
         features = candidate_features(self._corpus, view, query, candidates, lexical[candidates], cosine,
                                       document_scores, self._document_cover(query, concept_documents, candidates))

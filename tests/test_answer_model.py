@@ -4,12 +4,13 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rag.answering.features import CANDIDATE_FEATURES, QUESTION_FEATURES, question_features
+from rag.answering.features import CANDIDATE_FEATURES, LARGEST_INDEX, QUESTION_FEATURES, question_features
 from rag.answering.model import MODEL_PATH, ModelFileError, read_model
 
 from conftest import REPO, build_index
@@ -62,6 +63,27 @@ def test_training_and_answering_compute_the_same_features(tmp_path):
         trained_view = question_features(example.view, example.query, example.features, logits, example.raw_bm25,
                                          example.findable)
         assert engine.ask(question).confidence == round(model.probability(trained_view), 4)
+
+
+def test_the_same_match_counts_for_more_in_a_smaller_index(tmp_path):
+    """The index's size is a fact of the model: a small index lacks everyday words that a large one holds, and a
+    question's words found nowhere weigh the most, so the same match means more in it. An index larger than any
+    it learned from counts as the largest."""
+    import rag
+
+    engine = rag.load(build_index(tmp_path, {train.seed_name(ARTICLE): train.layout(ARTICLE)[0]}))
+    analysis = engine.analyse(engine._read("小明每天怎么去学校？"))
+    assert analysis.view.index_sentences == 4  # the title and three sentences
+    model = read_model()
+    logits = model.ranker.logits(analysis.features)
+
+    def probability(sentences: int) -> float:
+        view = replace(analysis.view, index_sentences=sentences)
+        return model.probability(question_features(view, analysis.query, analysis.features, logits,
+                                                   analysis.raw_bm25, analysis.findable))
+
+    assert probability(4) > probability(100) > probability(10_000)
+    assert probability(LARGEST_INDEX) == probability(1_000_000)
 
 
 def test_retraining_reproduces_the_shipped_model(tmp_path):

@@ -36,10 +36,11 @@ def test_english_translations_of_the_questions(article_engine):
     # Measured at stop 17: accuracy 0.844, 6 of 11 refused, 7 false refusals (0.822, 5 and 8 before English
     # questions asked for kinds and words in parentheses stopped counting as translations); stop 18, numbers in
     # words, retrained: 0.822, 7 of 11, 8 (threshold 0.283 -> 0.300: one answer at 0.28 refused, one unanswerable
-    # question at 0.28 too). English is barely in the training data: these figures are a floor, not a goal.
+    # question at 0.28 too); stop 19, the index's size a fact of the model: 0.889, 6 of 11, 5. English is barely in
+    # the training data: these figures are a floor, not a goal.
     report = evaluate(article_engine, read_cases(ENGLISH_SET), REPO / "index", repeat=1)
     assert report.hit_at_5 >= 0.95 and report.citation_validity == 1.0
-    assert report.answer_accuracy >= 0.82 and report.refusals >= 7 and report.false_refusals <= 8
+    assert report.answer_accuracy >= 0.88 and report.refusals >= 6 and report.false_refusals <= 5
 
 
 def test_the_dev_set_asked_in_taiwan_words(article_engine):

@@ -48,7 +48,7 @@ def test_dialogues_about_the_article_are_answered(article_engine, record_propert
 @pytest.mark.parametrize("first,follow_up", [
     pytest.param("OpenAI 最新融资轮的估值是多少？", "那 Anthropic 呢？", marks=pytest.mark.xfail(strict=True, reason=(
         "known miss of the learned answerability (issue 6): 'Anthropic 最新融资轮的估值是多少？' quotes '…份额正在被 "
-        "Anthropic 逐步蚕食…' with confidence 0.51, because the valuation words are in the sentence just before it"))),
+        "Anthropic 逐步蚕食…' with confidence 0.68 (0.51 before stop 19), because the valuation words are in the sentence just before it"))),
     ("What is OpenAI's latest valuation?", "What about Anthropic?"),
 ])
 def test_a_follow_up_the_article_does_not_answer_is_refused(article_engine, first, follow_up):

@@ -196,7 +196,7 @@ class ReferenceEngine:
         for concept, holding in zip(query.concepts, concept_documents):
             cover += concept.weight * np.isin(self.corpus.document[candidates], holding)
         cover = cover / total if total else cover
-        view = question_view(q, query, squash(q.search_text))
+        view = question_view(q, query, squash(q.search_text), len(self.stored.sentences))
         features = candidate_features(self.corpus, view, query, candidates, lexical[candidates], cosine[candidates],
                                       document_scores, cover)
         findable = sum(c.weight for c, d in zip(query.concepts, concept_documents) if len(d)) / total if total else 0.0

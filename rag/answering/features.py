@@ -167,13 +167,14 @@ class QuestionView:
     about_document: bool
     defines: str
     names: tuple[str, ...]
+    index_sentences: int  # in the index asked: a question's everyday words are missing from a small one
     units: str = ""  # the units a quantity question counts in, as a regex alternation (kinds.asked_units)
 
 
-def question_view(question: Question, query: Query, squashed_question: str) -> QuestionView:
+def question_view(question: Question, query: Query, squashed_question: str, index_sentences: int) -> QuestionView:
     units = asked_units(squashed_question) if "quantity" in question.kinds else ""
     return QuestionView(question.kinds, frozenset(_bigrams(squashed_question)), squashed_question,
-                        question.about_document, question.defines, query.names, units)
+                        question.about_document, question.defines, query.names, index_sentences, units)
 
 
 def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candidates: np.ndarray,
@@ -293,11 +294,17 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
 # is likelier answered; read on beyond what it saw, that made "Claude " and 900 characters of nonsense an answer
 # (0.97). A longer question counts as this long.
 LONGEST_QUESTION = 80
+# A question's words weigh by how rare they are in the index, and a small index (one article: 100 sentences) lacks
+# everyday words (现在, 之后, 情况) that a large one holds: the same question looks less answerable in it. The model
+# learns how much from DRCD articles indexed alone and all together (benchmarks/train.py). The largest index it
+# learned from holds 10,397 sentences; a larger one counts as that large.
+LARGEST_INDEX = 10_400
 QUESTION_FEATURES = (
     "top_logit", "top_probability", "logit_margin", "top_cover", "top_cover_window", "max_cover",
     "top_cosine", "max_cosine", "top_bm25_per_idf", "findable", "concepts", "log_question_length",
     "top_names_missing", "top_bigram", "asks_time", "asks_quantity", "top_kind_match",
     "top_document_cover", "max_document_cover", "top_cover_title", "top_rest_window", "first_names_missing",
+    "log_index_sentences",
 )
 
 
@@ -335,5 +342,6 @@ def question_features(view: QuestionView, query: Query, features: np.ndarray, lo
         "top_document_cover": features[best, col["document_cover"]], "max_document_cover": features[:, col["document_cover"]].max(),
         "top_cover_title": features[best, col["cover_title"]], "top_rest_window": features[best, col["rest_window"]],
         "first_names_missing": first_names_missing,
+        "log_index_sentences": math.log1p(min(view.index_sentences, LARGEST_INDEX)),
     }
     return np.array([float(values[name]) for name in QUESTION_FEATURES])
