@@ -1,5 +1,6 @@
 import pytest
 
+from rag.retrieval.glossary import english_stem
 from rag.retrieval.numbers import NumberWord, number_value, number_word
 from rag.retrieval.query import make_query, question_terms
 from rag.tokens import tokenize
@@ -40,6 +41,17 @@ def test_skipping_opencc_for_text_it_would_not_change_gives_its_conversion():
     convert = opencc.OpenCC("t2s").convert
     assert [to_simplified(t) for t in texts] == [convert(t) for t in texts]
     assert to_simplified("頭髮") == "头发"
+
+
+@pytest.mark.parametrize("word, dictionary_word", [
+    ("companies", "company"), ("using", "use"), ("quitting", "quit"), ("biggest", "big"), ("applied", "apply"),
+    ("said", "say"), ("publicly", "public"), ("widely", "wide"),
+])
+def test_an_inflected_english_word_finds_the_word_its_definition_uses(word, dictionary_word):
+    # the glossary is keyed by the stems of CC-CEDICT's definitions ("using" and "use" stem apart)
+    glossary = {english_stem(dictionary_word): ["译文"]}
+    query = make_query(tokenize(f"claude {word}"), lambda t: 2.0, lambda t: t == "claude", glossary, False)
+    assert [c.alternatives for c in query.concepts] == [("claude",), (word, "译文")]
 
 
 def test_question_topic_drops_question_words_and_halves_the_answer_kind():

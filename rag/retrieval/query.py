@@ -67,12 +67,51 @@ def american_spelling(word: str) -> str:
     return word
 
 
+# Past forms the suffix stripper cannot bring back to the word a dictionary definition uses.
+IRREGULAR = {
+    "said": "say", "says": "say", "came": "come", "took": "take", "taken": "take", "gave": "give", "given": "give",
+    "went": "go", "gone": "go", "bought": "buy", "sold": "sell", "told": "tell", "began": "begin", "begun": "begin",
+    "won": "win", "lost": "lose", "left": "leave", "built": "build", "grew": "grow", "grown": "grow", "fell": "fall",
+    "rose": "rise", "risen": "rise", "led": "lead", "paid": "pay", "spent": "spend", "found": "find", "held": "hold",
+    "brought": "bring", "became": "become", "ran": "run", "wrote": "write", "written": "write", "knew": "know",
+    "known": "know", "thought": "think", "saw": "see", "seen": "see", "met": "meet", "sent": "send", "kept": "keep",
+    "chose": "choose", "chosen": "choose", "drove": "drive", "driven": "drive", "fought": "fight", "struck": "strike",
+    "broke": "break", "broken": "break", "spoke": "speak", "spoken": "speak", "stood": "stand", "taught": "teach",
+    "caught": "catch", "meant": "mean", "felt": "feel", "lent": "lend", "sought": "seek", "shot": "shoot",
+    "people": "person", "children": "child", "men": "man", "women": "woman", "better": "good", "best": "good",
+    "worse": "bad", "worst": "bad",
+}
+
+
+def _base_forms(word: str) -> list[str]:
+    """Other spellings of an inflected English word to look up when its own stem is not in the glossary:
+    companies -> company, using -> use, quitting -> quit, biggest -> big, said -> say."""
+    forms = [IRREGULAR[word]] if word in IRREGULAR else []
+    if word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")
+    for suffix in ("ing", "ed", "est", "er"):
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= 2:
+            forms.append(base + "e")  # using -> use, largest -> large
+            if len(base) >= 3 and base[-1] == base[-2]:
+                forms.append(base[:-1])  # quitting -> quit, biggest -> big
+            if base.endswith("i"):
+                forms.append(base[:-1] + "y")  # applied -> apply, earliest -> early
+            forms.append(base)
+    if word.endswith("ly") and len(word) > 4:
+        forms.append(word[:-2])  # publicly -> public
+        forms.append(word[:-2] + "e")  # widely -> wide
+    return forms
+
+
 def _renderings(word: str, glossary: dict[str, list[str]]) -> list[str]:
     """The corpus words the glossary gives for an English word; for one who does something ("subscribers"), also
     those of what is done ("subscribe": 订阅 besides 用户)."""
     stem = english_stem(word)
-    if stem not in glossary:
-        stem = english_stem(american_spelling(word))
+    for other in (american_spelling(word), *_base_forms(word)):
+        if stem in glossary:
+            break
+        stem = english_stem(other)
     agent = stem[:-2] if stem.endswith(("er", "or")) and len(stem) >= 6 else ""
     return [*glossary.get(stem, ()), *(glossary.get(agent, ()) if agent else ())]
 
