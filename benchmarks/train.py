@@ -6,18 +6,18 @@ Data: `../shared/qa/drcd_dev.json` (DRCD, Traditional Chinese Wikipedia, CC BY-S
 Delta Research Center). Each article becomes a seed file (title line, blank line, paragraphs), as in
 `../shared/tools/open_qa.py`, and the whole set is indexed with the default embedder, and 80 of the articles
 each alone. Beside it: made-up news headers over DRCD paragraphs (questions about a document's author, editor,
-source and date), and the project's own article questions (tests/data/dev.jsonl, extra.jsonl). CMRC 2018 and ../shared/eval/paraphrase.jsonl are
-never used here: they are the tests.
+source and date), and the project's own article questions (tests/data/dev.jsonl, extra.jsonl). CMRC 2018 and
+../shared/eval/paraphrase.jsonl are never used here: they are the tests.
 
 - Quote ranker: every question's candidates (as `Engine.analyse` finds them) are labelled by whether the
   sentence covers at least half of an annotated answer span; a conditional logit (softmax over a question's
   candidates, L2) is fitted by Newton's method.
 - Answerability: each question is asked twice, once as is (answerable) and once with its article left out
   of the candidates (the documents cannot answer it); besides, DRCD articles indexed alone are asked their own
-  questions and those of the articles they are likeliest mistaken for (`single_examples`). Question features use ranker scores from 5-fold
-  cross-validation by article, so the model learns from scores as they are on unseen questions; a logistic
-  regression on them is the probability shown as `Answer.confidence`. The threshold is set so that at most
-  TARGET_FALSE_REFUSAL of answerable questions are refused in cross-validation.
+  questions and those of the articles they are likeliest mistaken for (`single_examples`). Question features use
+  ranker scores from 5-fold cross-validation by article, so the model learns from scores as they are on unseen
+  questions; a logistic regression on them is the probability shown as `Answer.confidence`. The threshold is set
+  so that at most TARGET_FALSE_REFUSAL of answerable questions are refused in cross-validation.
 - The second quote: the runner-up is quoted when its softmax share is at least `second_quote` times the
   best's; the value is the one that gives the best accuracy in cross-validation for at most MAX_QUOTED_CHARS
   quoted characters on average.
@@ -52,8 +52,7 @@ RANKER_L2 = 1.0
 ANSWERABLE_L2 = 1.0
 TARGET_FALSE_REFUSAL = 0.05
 # The issue allows 80 quoted characters on average on CMRC; DRCD, where this is chosen, is kept 5 below, so that
-# other documents and questions stay under 80 too (at exactly 80 on DRCD, CMRC gave 77 and a table's answer came
-# with an unrelated third sentence).
+# other documents and questions stay under 80 too (a second quote's bar that gave exactly 80 on DRCD gave 77 on CMRC).
 MAX_QUOTED_CHARS = 75
 
 
@@ -188,9 +187,9 @@ def header_examples(work: Path) -> list[Example]:
     return examples
 
 
-# A folder of one document is not a thousand Wikipedia articles: a question's everyday words (现在, 之后, 情况) are
-# missing from it and weigh the most there, so an answerable question looks less answerable than it would in a large
-# index (the model learned on DRCD's whole index alone refused 9.3% of them at its threshold, not 5%). So the
+# A folder of one document is not a thousand Wikipedia articles: a question's everyday words (现在, 之后, 情况)
+# are missing from it and weigh the most there, so an answerable question looks less answerable than in a large
+# index (the model learned on DRCD's whole index alone refused 7.8% of them at its threshold, not 5%). So the
 # answerability model also learns from SINGLE_ARTICLES DRCD articles each indexed alone, with the index's size as a
 # feature: each is asked its own questions and, as questions it cannot answer, the questions of other articles for
 # which it is the likeliest wrong document (the other document with the highest BM25 for the question in the index
@@ -221,7 +220,8 @@ def likeliest_wrong_questions(whole: rag.Engine, data: list[dict], chosen: list[
                 best = int(np.argmax(scores))
                 if scores[best] > 0 and sources[best] in found:
                     found[sources[best]].append((-float(scores[best]), str(qa["id"]), qa))
-    return {name: [qa for *_, qa in sorted(rows, key=lambda r: r[:2])[:SINGLE_NEGATIVES]] for name, rows in found.items()}
+    return {name: [qa for *_, qa in sorted(rows, key=lambda r: r[:2])[:SINGLE_NEGATIVES]]
+            for name, rows in found.items()}
 
 
 def single_examples(work: Path) -> list[Example]:
