@@ -113,10 +113,9 @@ def indexed(seeds: Path, index: Path, articles: list[dict]) -> rag.Engine:
         return rag.load(index)
 
 
-def build_examples(work: Path) -> list[Example]:
-    data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
-    engine = indexed(work / "seeds", work / "index", data)
-    return [e for article in sorted(data, key=lambda a: str(a["id"])) for e in article_examples(engine, article)]
+def build_examples(whole: rag.Engine, data: list[dict]) -> list[Example]:
+    """Every DRCD question, asked of `whole` (the index of all the articles) with and without its article."""
+    return [e for article in sorted(data, key=lambda a: str(a["id"])) for e in article_examples(whole, article)]
 
 
 def article_examples(engine: rag.Engine, article: dict, ask_without: bool = True) -> list[Example]:
@@ -177,8 +176,7 @@ def header_articles(data: list[dict]) -> list[dict]:
     return out
 
 
-def header_examples(work: Path) -> list[Example]:
-    data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
+def header_examples(work: Path, data: list[dict]) -> list[Example]:
     examples = []
     for article in header_articles(data):
         folder = work / "headers" / str(article["id"])
@@ -224,10 +222,9 @@ def likeliest_wrong_questions(whole: rag.Engine, data: list[dict], chosen: list[
             for name, rows in found.items()}
 
 
-def single_examples(work: Path) -> list[Example]:
-    data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
+def single_examples(work: Path, whole: rag.Engine, data: list[dict]) -> list[Example]:
     chosen = single_articles(data)
-    wrong = likeliest_wrong_questions(indexed(work / "seeds", work / "index", data), data, chosen)
+    wrong = likeliest_wrong_questions(whole, data, chosen)
     answerable, unanswerable = [], []
     for article in chosen:
         folder = work / "single" / str(article["id"])
@@ -406,7 +403,11 @@ def figures(examples: list[Example], logits: dict[int, np.ndarray], probability:
 
 
 def train(work: Path) -> AnswerModel:
-    examples = build_examples(work) + header_examples(work) + single_examples(work) + article_set_examples()
+    # DRCD is read and its whole index loaded once, for its own questions and for the likeliest wrong documents
+    data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
+    whole = indexed(work / "seeds", work / "index", data)
+    examples = (build_examples(whole, data) + header_examples(work, data) + single_examples(work, whole, data)
+                + article_set_examples())
     print(f"{len(examples)} examples ({sum(e.answerable for e in examples)} answerable)", file=sys.stderr)
     # Cross-validated ranker scores, for the answerability model and the figures.
     oof_logits: dict[int, np.ndarray] = {}

@@ -107,11 +107,8 @@ def _base_forms(word: str) -> list[str]:
 def _renderings(word: str, glossary: dict[str, list[str]]) -> list[str]:
     """The corpus words the glossary gives for an English word; for one who does something ("subscribers"), also
     those of what is done ("subscribe": 订阅 besides 用户)."""
-    stem = english_stem(word)
-    for other in (american_spelling(word), *_base_forms(word)):
-        if stem in glossary:
-            break
-        stem = english_stem(other)
+    stems = [english_stem(w) for w in (word, american_spelling(word), *_base_forms(word))]
+    stem = next((s for s in stems if s in glossary), stems[1])
     agent = stem[:-2] if stem.endswith(("er", "or")) and len(stem) >= 6 else ""
     return [*glossary.get(stem, ()), *(glossary.get(agent, ()) if agent else ())]
 
