@@ -62,6 +62,20 @@ def test_question_topic_drops_question_words_and_halves_the_answer_kind():
     assert [(c.word, c.weight) for c in query.concepts] == [("城市", 1.0), ("天气", 2.0)]
 
 
+def test_a_chinese_question_naming_what_no_document_writes_in_latin_script_names_something_unknown():
+    vocabulary = {"claude", "gpt-5.4", "份额", "首席执行官"}
+    glossary = {"ceo": ["首席执行官"]}
+    written = lambda word: any(word in t for t in vocabulary)
+    ask = lambda text, latin_written: make_query(tokenize(text), lambda t: 2.0, vocabulary.__contains__, glossary,
+                                                 False, latin_written=latin_written).unknown_names
+    assert ask("Gemini 和 Claude 的份额", written) == ("gemini",)
+    # held inside a longer word, or by its dictionary rendering: known
+    assert ask("GPT 的份额", written) == ()
+    assert ask("Claude 的 CEO", written) == ()
+    # in an English question a name may be written in Chinese by the documents (Altman: 奥特曼): only codes count
+    assert ask("Gemini and GPT-6 market share", None) == ("gpt-6",)
+
+
 def test_jieba_reading_its_table_from_disk_cuts_exactly_like_jieba_in_memory(tmp_path):
     import jieba
 

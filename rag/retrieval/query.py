@@ -45,8 +45,9 @@ class Query:
     # Names in Latin script that the documents contain (anthropic, gpt-5.4): a quote about another name is
     # no answer ("Anthropic's valuation" is not answered by OpenAI's), so they must be in it or just before it.
     names: tuple[str, ...]
-    # Models, versions, codes and years the documents never contain (gpt-6, r3, 2022): a question naming one is
-    # about something they do not hold, however well its other words match ("GPT-6" is not "GPT-5.4").
+    # Models, versions, codes and years the documents never contain (gpt-6, r3, 2022), and in a Chinese question
+    # any word in Latin script they hold in no form (Gemini, DeepSeek, CFO): a question naming one is about
+    # something they do not hold, however well its other words match ("GPT-6" is not "GPT-5.4").
     unknown_names: tuple[str, ...] = ()
 
 
@@ -146,9 +147,12 @@ def regional_variants(word: str) -> list[str]:
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
                glossary: dict[str, list[str]], about_document: bool,
                cut: Callable[[str], list[str]] = lambda text: [text],
-               numbers_between: Callable[[float, float, bool], list[str]] = lambda low, high, percent: []) -> Query:
+               numbers_between: Callable[[float, float, bool], list[str]] = lambda low, high, percent: [],
+               latin_written: Callable[[str], bool] | None = None) -> Query:
     """`cut` splits a glossary term into index terms, for BM25 ("首席执行官" -> 首席, 执行官); `numbers_between`
-    gives the index's number terms with a value in a range ("3600万" for 3000万 to 4000万), percentages or not."""
+    gives the index's number terms with a value in a range ("3600万" for 3000万 to 4000万), percentages or not.
+    `latin_written`, for a question in Chinese, tells whether the documents write a word in Latin script
+    anywhere, also inside a longer one ("gpt" in "gpt-5.4"); None for a question in English."""
     concepts: dict[str, Concept] = {}
     search_terms: list[str] = []
     previous = ""
@@ -184,7 +188,11 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     if not concepts:  # a question made only of stopwords still searches with them
         search_terms = list(terms)
     names = tuple(c.word for c in concepts.values() if LATIN_WORD.fullmatch(c.word) and in_corpus(c.word))
-    unknown = tuple(c.word for c in concepts.values() if IDENTIFIER.fullmatch(c.word) and not in_corpus(c.word))
+    # A question in Chinese writes a name in Latin script as the documents would; one in English names people
+    # and firms the documents write in Chinese (Altman: 奥特曼, which no glossary holds), so only its codes count.
+    unknown = tuple(c.word for c in concepts.values() if (IDENTIFIER.fullmatch(c.word) and not in_corpus(c.word))
+                    or (latin_written and LATIN_WORD.fullmatch(c.word) and not any(map(in_corpus, c.alternatives))
+                        and not latin_written(c.word)))
     return Query(tuple(search_terms), tuple(concepts.values()), names, unknown)
 
 
