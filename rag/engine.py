@@ -47,6 +47,7 @@ CHUNK_DENSE_DEPTH = 100
 # A number in words whose range holds more of the index's number terms than this ("几千年": 564 at DRCD) is too
 # vague to be found by value: only as written.
 MAX_NUMBER_TERMS = 50
+NOT_LETTER_OR_DIGIT = re.compile(r"[^a-z0-9]")
 LARGE_CHUNK_DEPTH = 1000  # in a large index, the chunks ranked by BM25 for fusion
 
 
@@ -121,14 +122,15 @@ class Engine:
         return terms[first:last] if last - first <= MAX_NUMBER_TERMS else []
 
     def _latin_written(self, word: str) -> bool:
-        return word in self._latin_terms
+        return NOT_LETTER_OR_DIGIT.sub("", word) in self._latin_terms
 
     @cached_property
     def _latin_terms(self) -> str:
-        """The index's terms in Latin script, one a line: read from the vocabulary at the first question in
-        Chinese that names one (9 ms at 1.4 M characters, 19 ms at 50 M), so that a word is found inside longer
-        ones ("gpt" in "gpt-5.4")."""
-        return "\n".join(t for t in self._sentence_bm25.terms() if LATIN_WORD.search(t))
+        """The index's terms in Latin script, letters and digits only, one a line, so that a word is found inside
+        longer ones and whatever joins its parts ("gpt" in "gpt-5.4"; "gpt5.4", "chat-gpt"). Read from the
+        vocabulary at the first question that names a word the index lacks (9 ms at 1.4 M characters, 19 ms at
+        50 M)."""
+        return "\n".join(NOT_LETTER_OR_DIGIT.sub("", t) for t in self._sentence_bm25.terms() if LATIN_WORD.search(t))
 
     @cached_property
     def _model(self) -> AnswerModel:
@@ -334,7 +336,7 @@ class Engine:
         bm25 = self._sentence_bm25
         return make_query(question_terms(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
                           self._stored.glossary, question.about_document, tokenize, self._numbers_between,
-                          None if question.language == "en" else self._latin_written)
+                          self._latin_written, question.language != "en")
 
     def _quotes(self, candidates: np.ndarray, logits: np.ndarray, names_missing: np.ndarray) -> list[tuple[int, float]]:
         """(sentence id, share of the ranker's softmax) of the sentences to quote: the best with its context,

@@ -76,9 +76,13 @@ def test_a_model_version_year_or_latin_name_the_article_never_writes_is_refused(
     assert answer.text.startswith(refusal)
 
 
-def test_a_latin_name_written_inside_a_longer_one_is_known(article_engine):
-    # the article writes "GPT-5.4", never "GPT" alone
-    assert "GPT-5.4 Pro 的输入价格高达 30 美元/百万 token" in article_engine.ask("GPT 的价格是多少？").citations[0].quote
+@pytest.mark.parametrize("question, quoted", [
+    ("GPT 的价格是多少？", "GPT-5.4 Pro 的输入价格高达 30 美元/百万 token"),  # "GPT" alone is never written
+    ("GPT5.4 的价格是多少？", "GPT-5.4 Pro 的输入价格高达 30 美元/百万 token"),  # refused before stop 20
+    ("Chat-GPT 的周活跃用户有多少？", "ChatGPT 的周活跃用户在 2026 年初突破 9 亿"),
+])
+def test_a_latin_name_written_inside_a_longer_one_or_otherwise_joined_is_known(article_engine, question, quoted):
+    assert quoted in article_engine.ask(question).citations[0].quote
 
 
 def test_english_words_reach_chinese_terms_through_the_dictionary(article_engine):

@@ -148,11 +148,12 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
                glossary: dict[str, list[str]], about_document: bool,
                cut: Callable[[str], list[str]] = lambda text: [text],
                numbers_between: Callable[[float, float, bool], list[str]] = lambda low, high, percent: [],
-               latin_written: Callable[[str], bool] | None = None) -> Query:
+               written: Callable[[str], bool] = lambda word: False, chinese: bool = False) -> Query:
     """`cut` splits a glossary term into index terms, for BM25 ("首席执行官" -> 首席, 执行官); `numbers_between`
     gives the index's number terms with a value in a range ("3600万" for 3000万 to 4000万), percentages or not.
-    `latin_written`, for a question in Chinese, tells whether the documents write a word in Latin script
-    anywhere, also inside a longer one ("gpt" in "gpt-5.4"); None for a question in English."""
+    `written` tells whether the documents write a word in Latin script somewhere, also inside a longer one or
+    with other separators ("gpt" in "gpt-5.4", "gpt5.4", "claudecode" for "claude code"); `chinese`: the
+    question is in Chinese, so a word in Latin script in it is a name or a term."""
     concepts: dict[str, Concept] = {}
     search_terms: list[str] = []
     previous = ""
@@ -190,9 +191,9 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     names = tuple(c.word for c in concepts.values() if LATIN_WORD.fullmatch(c.word) and in_corpus(c.word))
     # A question in Chinese writes a name in Latin script as the documents would; one in English names people
     # and firms the documents write in Chinese (Altman: 奥特曼, which no glossary holds), so only its codes count.
-    unknown = tuple(c.word for c in concepts.values() if (IDENTIFIER.fullmatch(c.word) and not in_corpus(c.word))
-                    or (latin_written and LATIN_WORD.fullmatch(c.word) and not any(map(in_corpus, c.alternatives))
-                        and not latin_written(c.word)))
+    unknown = tuple(c.word for c in concepts.values()
+                    if (IDENTIFIER.fullmatch(c.word) or (chinese and LATIN_WORD.fullmatch(c.word)))
+                    and not any(map(in_corpus, c.alternatives)) and not written(c.word))
     return Query(tuple(search_terms), tuple(concepts.values()), names, unknown)
 
 
