@@ -25,6 +25,7 @@ from rag.answering.followup import standalone_question
 from rag.answering.model import AnswerModel, read_model
 from rag.answering.questions import Question, check_question, read_question
 from rag.answering.span import answer_span, table_cell_span
+from rag.chunking.sentences import CLOSERS
 from rag.embedding import Embedder, open_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
@@ -341,12 +342,15 @@ class Engine:
     def _quotes(self, candidates: np.ndarray, logits: np.ndarray, names_missing: np.ndarray) -> list[tuple[int, float]]:
         """(sentence id, share of the ranker's softmax) of the sentences to quote: the best with its context,
         then the runner-up if the ranker rates it at least `second_quote` as high. A candidate lacking a
-        Latin-script name of the question (`names_missing`) is never quoted."""
+        Latin-script name of the question (`names_missing`) is never quoted, nor a line that is a question ("问：忘记
+        密码怎么办？" in a list of questions and answers: it repeats the question's words, and the answer is the line
+        after)."""
         order = np.argsort(-logits, kind="stable")
         shares = np.exp(logits - logits.max())
         shares /= shares.sum()
         # A quote about another name is no answer: "What is Anthropic's valuation?" is not answered by OpenAI's.
-        order = order[names_missing[order] == 0]
+        asking = np.array([self._asking_line(int(i)) for i in candidates[order]], dtype=bool)
+        order = order[(names_missing[order] == 0) & ~asking]
         if not len(order):
             return []
         best = int(candidates[order[0]])
@@ -367,6 +371,13 @@ class Engine:
                 chosen.append(runner_up)
                 score[runner_up] = float(shares[r])
         return [(i, score[i]) for i in chosen]
+
+    def _asking_line(self, i: int) -> bool:
+        """Sentence i is a line of its own that ends in a question mark."""
+        if not self._corpus.squashed[i].rstrip(CLOSERS).endswith(("?", "？")):
+            return False
+        line_start = self._corpus.line_start
+        return bool(line_start[i] and (i == self._corpus.last[i] or line_start[i + 1]))
 
     def _with_context(self, i: int) -> list[int]:
         """A sentence with what it needs to be read: a heading with the first sentence under it, a table row

@@ -119,6 +119,38 @@ def test_a_heading_is_never_the_whole_answer(guide_engine):
     assert "高铁可乘坐二等座。" in quotes and quotes[-1] != "## 交通标准"
 
 
+def test_a_short_first_paragraph_under_the_title_is_quoted(tmp_path):
+    # Before, a short paragraph right under the title was read as a header line (a date, an author), and the
+    # next paragraph, about something else, was quoted instead at 0.96.
+    text = ("中国经济概况\n\n2023年，中国国内生产总值达到126万亿元，比上年增长5.2%。\n\n"
+            "华为总裁任正非表示，公司将继续加大研发投入。华为的首席财务官孟晚舟负责公司财务。\n")
+    engine = rag.load(build_index(tmp_path, {"economy.txt": text}))
+    assert engine.ask("2023年中国的国内生产总值是多少？").citations[0].quote == "2023年，中国国内生产总值达到126万亿元，比上年增长5.2%。"
+
+
+FAQ = ("常见问题\n\n问：如何修改登录密码？\n答：登录后进入“个人中心-安全设置”，点击“修改密码”，输入旧密码和新密码即可。\n\n"
+       "问：忘记密码怎么办？\n答：在登录页点击“忘记密码”，通过绑定的手机号接收验证码后重设密码。\n")
+
+
+def test_a_question_in_the_documents_is_no_answer(tmp_path):
+    # Before, the line asking it came first ("问：忘记密码怎么办？"): it holds every word of the question.
+    engine = rag.load(build_index(tmp_path, {"faq.txt": FAQ}))
+    quotes = [c.quote for c in engine.ask("忘记密码怎么办？").citations]
+    assert quotes[0] == "答：在登录页点击“忘记密码”，通过绑定的手机号接收验证码后重设密码。"
+    assert not any(q.endswith("？") for q in quotes)
+
+
+NEWS = ("新华社北京3月5日电（记者王磊）\n\n国家统计局5日发布数据显示，2月份全国居民消费价格指数（CPI）同比上涨0.7%，"
+        "环比上涨1.0%。\n\n其中，食品价格同比上涨0.9%，非食品价格同比上涨0.6%。\n")
+
+
+@pytest.mark.parametrize("question", ["这条新闻是谁写的？", "这篇报道的记者是谁？", "Who wrote this news report?"])
+def test_a_news_report_names_its_writer_as_reporter(tmp_path_factory, question):
+    engine = rag.load(build_index(tmp_path_factory.mktemp("news"), {"news.txt": NEWS}))
+    answer = engine.ask(question)
+    assert answer.answerable and answer.citations[0].quote == "新华社北京3月5日电（记者王磊）"
+
+
 # The sentence naming the word twice is not the one that says what it is.
 ROBOTS = ("协作机器人的价格和协作机器人的维护成本都在下降。许多工厂开始采购协作机器人。"
           "协作机器人，是一种可以与工人在同一空间安全工作的机器人。它们通常配有力传感器。\n")

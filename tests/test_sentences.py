@@ -68,6 +68,17 @@ def test_chunks_close_early_rather_than_exceed_max_chars():
     assert [c.sentence_ids for c in chunks] == [(0,), (1,)]
 
 
+def test_a_short_line_that_ends_as_a_sentence_is_content_even_among_the_header_lines():
+    text = "中国经济概况\n\n2023年，中国国内生产总值达到126万亿元。\n作者：张三\n本文转载自新华网。\n" + "正文" * 20 + "。\n"
+    assert [(s.text, s.header) for s in split_sentences(text)] == [
+        ("中国经济概况", True),
+        ("2023年，中国国内生产总值达到126万亿元。", False),  # was a header line, never quoted for a question
+        ("作者：张三", True),
+        ("本文转载自新华网。", True),  # it ends as a sentence does, but it is about the document
+        ("正文" * 20 + "。", False),
+    ]
+
+
 def test_headings_are_marked_and_a_markdown_title_ends_the_header():
     text = "# 差旅制度\n## 住宿标准\n一线城市每晚不超过 600 元。\n消费级市场的岔路口:流量帝国与价值观迁徙\n"
     assert [(s.text, s.header, s.heading) for s in split_sentences(text)] == [

@@ -31,6 +31,9 @@ BOILERPLATE = re.compile(r"扫码|二维码|关注公众号|关注我们|获取�
 # (site, date, view count, source, author, editor in a news article).
 PARAGRAPH_CHARS = 40
 MAX_HEADER_LINES = 12
+# What a header line names. A short line among them that ends as a sentence does and names none of these is
+# content ("2023年，中国国内生产总值达到126万亿元。" under a title), though the header may go on after it.
+HEADER_WORDS = re.compile(r"作者|编辑|责编|记者|来源|出处|转载|本文|原标题|撰写|授权|摄影|图片|通讯员|发布|阅读|浏览")
 HEADING_CHARS = 30
 
 # Twice the longest sentence of the article (101); two of them fill a chunk (ChunkingConfig.max_chars 400).
@@ -130,15 +133,16 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
         if in_header and (len(line.strip()) >= PARAGRAPH_CHARS or line_no >= MAX_HEADER_LINES
                           or line.lstrip().startswith("#")):  # a Markdown document opens with its title
             in_header = False
+        header = in_header and not (line.strip().rstrip(CLOSERS)[-1:] in END_MARKS and not HEADER_WORDS.search(line))
         spans = _split_line(line)
         for a, b in spans:
             quote = line[a:b]
             quotable = not BOILERPLATE.search(quote) and not MARKDOWN_TABLE_RULE.fullmatch(quote)
             heading = quotable and not in_header and len(spans) == 1 and not table_line(quote) and (
                 quote.startswith("#") or (len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "."))
-            sentences.append(Sentence(source, offset + a, offset + b, quote, in_header, quotable, heading))
+            sentences.append(Sentence(source, offset + a, offset + b, quote, header, quotable, heading))
         offset += len(line) + 1
-    if sentences and all(s.header for s in sentences):
+    if in_header:
         # A document made only of short lines has no header: all of it is content.
         sentences = [Sentence(s.source, s.start, s.end, s.text, False, s.quotable, s.heading) for s in sentences]
     return sentences
