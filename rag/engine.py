@@ -344,13 +344,14 @@ class Engine:
         then the runner-up if the ranker rates it at least `second_quote` as high. A candidate lacking a
         Latin-script name of the question (`names_missing`) is never quoted, nor a line that is a question ("问：忘记
         密码怎么办？" in a list of questions and answers: it repeats the question's words, and the answer is the line
-        after)."""
+        after), nor a heading with nothing under it (a document's title over the first section's heading)."""
         order = np.argsort(-logits, kind="stable")
         shares = np.exp(logits - logits.max())
         shares /= shares.sum()
         # A quote about another name is no answer: "What is Anthropic's valuation?" is not answered by OpenAI's.
-        asking = np.array([self._asking_line(int(i)) for i in candidates[order]], dtype=bool)
-        order = order[(names_missing[order] == 0) & ~asking]
+        unquotable = np.array([self._asking_line(int(i)) or self._bare_heading(int(i)) for i in candidates[order]],
+                              dtype=bool)
+        order = order[(names_missing[order] == 0) & ~unquotable]
         if not len(order):
             return []
         best = int(candidates[order[0]])
@@ -378,6 +379,9 @@ class Engine:
             return False
         line_start = self._corpus.line_start
         return bool(line_start[i] and (i == self._corpus.last[i] or line_start[i + 1]))
+
+    def _bare_heading(self, i: int) -> bool:
+        return self._sentences[i].heading and (i == self._corpus.last[i] or self._sentences[i + 1].heading)
 
     def _with_context(self, i: int) -> list[int]:
         """A sentence with what it needs to be read: a heading with the first sentence under it, a table row

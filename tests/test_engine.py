@@ -151,6 +151,18 @@ def test_a_news_report_names_its_writer_as_reporter(tmp_path_factory, question):
     assert answer.answerable and answer.citations[0].quote == "新华社北京3月5日电（记者王磊）"
 
 
+SPECS = ("# 云帆 X5 手机产品说明\n\n## 基本参数\n- 屏幕：6.7英寸 OLED，分辨率 2778×1284\n- 处理器：天枢 9000 芯片\n"
+         "- 重量：约 198 克\n\n## 保修\n整机保修一年，电池保修两年。\n")
+
+
+@pytest.mark.parametrize("question, quote", [("手机多重？", "- 重量：约 198 克"), ("屏幕多大？", "- 屏幕：6.7英寸 OLED，分辨率 2778×1284")])
+def test_an_item_of_a_list_is_quoted_and_a_title_over_a_heading_is_not(tmp_path_factory, question, quote):
+    # Before, a short bulleted line was read as a heading, and the document's title was quoted first.
+    engine = rag.load(build_index(tmp_path_factory.mktemp("specs"), {"specs.md": SPECS}))
+    quotes = [c.quote for c in engine.ask(question).citations]
+    assert quotes[0] == quote and "# 云帆 X5 手机产品说明" not in quotes
+
+
 # The sentence naming the word twice is not the one that says what it is.
 ROBOTS = ("协作机器人的价格和协作机器人的维护成本都在下降。许多工厂开始采购协作机器人。"
           "协作机器人，是一种可以与工人在同一空间安全工作的机器人。它们通常配有力传感器。\n")

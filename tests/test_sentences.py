@@ -79,6 +79,13 @@ def test_a_short_line_that_ends_as_a_sentence_is_content_even_among_the_header_l
     ]
 
 
+def test_a_bulleted_line_is_an_item_of_a_list_not_a_heading():
+    text = "# 产品说明\n## 基本参数\n- 重量：约 198 克\n* 颜色：黑色\n• 产地 深圳\n"
+    assert [(s.text, s.heading) for s in split_sentences(text)] == [
+        ("# 产品说明", True), ("## 基本参数", True), ("- 重量：约 198 克", False), ("* 颜色：黑色", False), ("• 产地 深圳", False),
+    ]
+
+
 def test_headings_are_marked_and_a_markdown_title_ends_the_header():
     text = "# 差旅制度\n## 住宿标准\n一线城市每晚不超过 600 元。\n消费级市场的岔路口:流量帝国与价值观迁徙\n"
     assert [(s.text, s.header, s.heading) for s in split_sentences(text)] == [

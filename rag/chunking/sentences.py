@@ -35,6 +35,7 @@ MAX_HEADER_LINES = 12
 # content ("2023年，中国国内生产总值达到126万亿元。" under a title), though the header may go on after it.
 HEADER_WORDS = re.compile(r"作者|编辑|责编|记者|来源|出处|转载|本文|原标题|撰写|授权|摄影|图片|通讯员|发布|阅读|浏览")
 HEADING_CHARS = 30
+LIST_ITEM = re.compile(r"\s*[-*+•·●○■□▪]\s")  # a bulleted line ("- 重量：约 198 克") is an item of a list, not a heading
 
 # Twice the longest sentence of the article (101); two of them fill a chunk (ChunkingConfig.max_chars 400).
 MAX_SENTENCE_CHARS = 200
@@ -138,7 +139,8 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
         for a, b in spans:
             quote = line[a:b]
             quotable = not BOILERPLATE.search(quote) and not MARKDOWN_TABLE_RULE.fullmatch(quote)
-            heading = quotable and not in_header and len(spans) == 1 and not table_line(quote) and (
+            heading = quotable and not in_header and len(spans) == 1 and not table_line(quote) and not LIST_ITEM.match(
+                line) and (
                 quote.startswith("#") or (len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "."))
             sentences.append(Sentence(source, offset + a, offset + b, quote, header, quotable, heading))
         offset += len(line) + 1
