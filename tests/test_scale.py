@@ -115,7 +115,7 @@ def text_features(corpus, view, query, candidates):
                      coverage(concepts, before) if before else 0.0, coverage(concepts, after) if after else 0.0,
                      coverage(concepts, title + heading_text), *rest, share(text), share(window),
                      sum(1 for g in own if g not in view.squashed) / len(own) if own else 0.0,
-                     float(any(name not in before + text + heading_text for name in view.names)),
+                     float(any(name not in before + text + heading_text + title for name in view.names)),
                      float(bool(view.defines) and any(view.defines + m in text for m in DEFINITION_MARKS))])
     return np.array(rows, dtype=np.float64).reshape(len(candidates), len(TEXT_FEATURES))
 

@@ -243,10 +243,11 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         novelty[row] = novel / len(own_bigrams) if own_bigrams else 0.0
     names_missing = np.zeros(n)
     if view.names:
-        # A name counts in the sentence, its heading or the sentence before: Chinese often leaves the subject of
-        # a sentence to the one before ("OpenAI 在资本市场的表现依然亮眼。最新融资轮估值站上 5000 亿美元").
-        for row, (b, o, h) in enumerate(zip(before, own, heading.tolist())):
-            context = texts[b] + texts[o] + (sq[h] if h >= 0 else "")
+        # A name counts in the sentence, its heading, the sentence before or its document's title: Chinese often
+        # leaves the subject of a sentence to the one before ("OpenAI 在资本市场的表现依然亮眼。最新融资轮估值站上
+        # 5000 亿美元"), and a spec sheet's lines to its title ("# 云帆 X5 手机产品说明" over "- 屏幕：6.7英寸").
+        for row, (b, o, h, t) in enumerate(zip(before, own, heading.tolist(), title)):
+            context = texts[b] + texts[o] + (sq[h] if h >= 0 else "") + texts[t]
             names_missing[row] = float(any(name not in context for name in view.names))
     # a question asking which book or film is answered by a title in 《》, not by one it names itself
     work_match = np.zeros(n)
