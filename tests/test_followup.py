@@ -47,8 +47,9 @@ def test_dialogues_about_the_article_are_answered(article_engine, record_propert
 
 @pytest.mark.parametrize("first,follow_up", [
     pytest.param("OpenAI 最新融资轮的估值是多少？", "那 Anthropic 呢？", marks=pytest.mark.xfail(strict=True, reason=(
-        "known miss of the learned answerability (issue 6): 'Anthropic 最新融资轮的估值是多少？' quotes '…份额正在被 "
-        "Anthropic 逐步蚕食…' with confidence 0.68 (0.51 before stop 19), because the valuation words are in the sentence just before it"))),
+        "known miss of the learned answerability (issue 6): 'Anthropic 最新融资轮的估值是多少？' is answered with confidence "
+        "0.66 (0.68 at stop 19, 0.51 before): its valuation words are in the article's sentences about OpenAI, one of "
+        "which names Anthropic"))),
     ("What is OpenAI's latest valuation?", "What about Anthropic?"),
 ])
 def test_a_follow_up_the_article_does_not_answer_is_refused(article_engine, first, follow_up):
