@@ -373,15 +373,18 @@ class Engine:
                 score[runner_up] = float(shares[r])
         return [(i, score[i]) for i in chosen]
 
+    # Both read the per-sentence arrays of the corpus facts, not the sentence records: in a large index a record
+    # is read from disk and parsed when asked for, and these run for every candidate of every question.
     def _asking_line(self, i: int) -> bool:
-        """Sentence i is a line of its own that ends in a question mark."""
-        if not self._corpus.squashed[i].rstrip(CLOSERS).endswith(("?", "？")):
+        """Sentence i is a line of its own that ends in a question mark (normalised text: "？" is "?")."""
+        if not self._corpus.squashed[i].rstrip(CLOSERS).endswith("?"):
             return False
         line_start = self._corpus.line_start
         return bool(line_start[i] and (i == self._corpus.last[i] or line_start[i + 1]))
 
     def _bare_heading(self, i: int) -> bool:
-        return self._sentences[i].heading and (i == self._corpus.last[i] or self._sentences[i + 1].heading)
+        heading = self._corpus.heading
+        return bool(heading[i] and (i == self._corpus.last[i] or heading[i + 1]))
 
     def _with_context(self, i: int) -> list[int]:
         """A sentence with what it needs to be read: a heading with the first sentence under it, a table row

@@ -139,9 +139,9 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
         for a, b in spans:
             quote = line[a:b]
             quotable = not BOILERPLATE.search(quote) and not MARKDOWN_TABLE_RULE.fullmatch(quote)
-            heading = quotable and not in_header and len(spans) == 1 and not table_line(quote) and not LIST_ITEM.match(
-                line) and (
-                quote.startswith("#") or (len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "."))
+            heading = (quotable and not in_header and len(spans) == 1 and not table_line(quote)
+                       and not LIST_ITEM.match(line) and (quote.startswith("#") or (
+                           len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + ".")))
             sentences.append(Sentence(source, offset + a, offset + b, quote, header, quotable, heading))
         offset += len(line) + 1
     if in_header:
