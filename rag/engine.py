@@ -30,6 +30,7 @@ from rag.embedding import Embedder, open_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
 from rag.retrieval.dense import VectorSearch
+from rag.retrieval.dictionary_names import capitalised_words, unwritten_names
 from rag.retrieval.fusion import fused_order
 from rag.retrieval.numbers import NUMBER_START, number_value
 from rag.retrieval.query import Query, make_query, question_terms
@@ -335,9 +336,24 @@ class Engine:
 
     def _query(self, question: Question) -> Query:
         bm25 = self._sentence_bm25
-        return make_query(question_terms(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
-                          self._stored.glossary, question.about_document, tokenize, self._numbers_between,
-                          self._latin_written, question.language != "en")
+        query = make_query(question_terms(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
+                           self._stored.glossary, question.about_document, tokenize, self._numbers_between,
+                           self._latin_written, question.language != "en")
+        unwritten = unwritten_names(query.concepts, capitalised_words(question.search_text), question.language == "en",
+                                    self._has_word)
+        return replace(query, unknown_names=query.unknown_names + unwritten) if unwritten else query
+
+    def _has_word(self, word: str) -> bool:
+        """Whether the documents write `word`: as a search term, a CC-CEDICT word inside their text, or letters
+        and digits inside a longer Latin-script term."""
+        if self._sentence_bm25.document_frequency(word) > 0:
+            return True
+        return self._latin_written(word) if LATIN_WORD.fullmatch(word) else word in self._dictionary_words
+
+    @cached_property
+    def _dictionary_words(self) -> frozenset[str]:
+        """Read at the first question naming a CC-CEDICT name that no search term is (`words.jsonl`)."""
+        return self._stored.read_dictionary_words()
 
     def _quotes(self, candidates: np.ndarray, logits: np.ndarray, names_missing: np.ndarray) -> list[tuple[int, float]]:
         """(sentence id, share of the ranker's softmax) of the sentences to quote: the best with its context,

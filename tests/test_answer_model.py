@@ -91,17 +91,25 @@ def test_retraining_reproduces_the_shipped_model(tmp_path):
     out = tmp_path / "model.json"
     subprocess.run([sys.executable, str(REPO / "benchmarks" / "train.py"), "--work", str(tmp_path / "work"),
                     "--out", str(out)], check=True, cwd=REPO, capture_output=True)
-    # Equal up to the last printed digit: embeddings summed by BLAS in another order may move the 6th decimal.
-    assert _close(json.loads(out.read_text(encoding="utf-8")), json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+    retrained, shipped = json.loads(out.read_text(encoding="utf-8")), json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    # The figures it prints are the same; the weights the same up to what the CPU moves. On another CPU (an AMD
+    # EPYC, against the machine that trained the shipped file) the embeddings' last bits differ, which tips near
+    # ties among a few questions' candidates: weights moved by up to 0.0021, the figures not at all. A change of
+    # one feature (stop 20's title names) moved weights by 0.029 and changed the figures.
+    assert retrained.pop("training") == shipped.pop("training")
+    assert _close(retrained, shipped, WEIGHT_TOLERANCE)
 
 
-def _close(a, b) -> bool:
+WEIGHT_TOLERANCE = 0.005
+
+
+def _close(a, b, tolerance: float) -> bool:
     if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k], tolerance) for k in a)
     if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+        return isinstance(b, list) and len(a) == len(b) and all(_close(x, y, tolerance) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, (int, float)):
-        return abs(a - b) <= 1e-5
+        return abs(a - b) <= tolerance
     return a == b
 
 

@@ -36,11 +36,12 @@ def test_english_translations_of_the_questions(article_engine):
     # Measured at stop 17: accuracy 0.844, 6 of 11 refused, 7 false refusals (0.822, 5 and 8 before English
     # questions asked for kinds and words in parentheses stopped counting as translations); stop 18, numbers in
     # words, retrained: 0.822, 7 of 11, 8 (threshold 0.283 -> 0.300: one answer at 0.28 refused, one unanswerable
-    # question at 0.28 too); stop 19, the index's size a fact of the model: 0.889, 6 of 11, 5. English is barely in
+    # question at 0.28 too); stop 19, the index's size a fact of the model: 0.889, 6 of 11, 5; stop 21, a name
+    # CC-CEDICT writes in Chinese that the article lacks (Apple, Google): 0.889, 8 of 11, 5. English is barely in
     # the training data: these figures are a floor, not a goal.
     report = evaluate(article_engine, read_cases(ENGLISH_SET), REPO / "index", repeat=1)
     assert report.hit_at_5 >= 0.95 and report.citation_validity == 1.0
-    assert report.answer_accuracy >= 0.88 and report.refusals >= 6 and report.false_refusals <= 5
+    assert report.answer_accuracy >= 0.88 and report.refusals >= 8 and report.false_refusals <= 5
 
 
 def test_the_dev_set_asked_in_taiwan_words(article_engine):
@@ -68,6 +69,10 @@ def test_a_quote_about_another_name_is_no_answer(article_engine):
     ("DeepSeek 的市场份额是多少？", "文中没有提到这个问题的答案。"),
     ("Anthropic 的 CEO 是谁？", "文中没有提到这个问题的答案。"),
     ("Gemini 的市場份額是多少？", "文中沒有提到這個問題的答案。"),
+    # a name CC-CEDICT gives in Chinese (谷歌 "Google"), which the article never writes; before, 0.51, 0.59, 0.63
+    ("谷歌的市场份额是多少？", "文中没有提到这个问题的答案。"),
+    ("What is Apple's market value?", "The documents do not say."),
+    ("What is Google Gemini's market share?", "The documents do not say."),
 ])
 def test_a_model_version_year_or_latin_name_the_article_never_writes_is_refused(article_engine, question, refusal):
     # Before: "GPT-6" quoted GPT-5.4's release and "GPT-5.5" GPT-5.4 Pro's price, the other words matching well.

