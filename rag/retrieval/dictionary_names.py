@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
-from rag.retrieval.glossary import LONGEST_RUN, cedict_lines, cedict_table_path
+from rag.retrieval.glossary import LONGEST_RUN, cedict_entries, cedict_table_path
 from rag.retrieval.query import Concept
 
 NAMES_RULES = 4  # in the cached table's file name: a change to what counts as a name makes a new table
@@ -71,22 +71,21 @@ def _write_names(path: Path) -> None:
     """Two tables: each name's headword, and each capitalised English word -> the headwords it names. A
     headword that is also a common word (成功 "success" beside 成功 "Chenggong town"; 乐天 "carefree" beside
     "Lotte") is no name: asked about, it asks about the word."""
-    lines = [p for line in cedict_lines() if not line.startswith("#") and len(p := line.split(" ", 2)) == 3]
+    entries = cedict_entries()
     # the syllables of the dictionary's readings; letters read as themselves (A型, T恤) are none
-    syllables = frozenset(s for p in lines for r in p[2].partition("]")[0].strip("[").split()
+    syllables = frozenset(s for e in entries for r in e.reading.split()
                           if PINYIN_SYLLABLE.fullmatch(s := r.lower().rstrip("012345")))
-    common = {p[1] for p in lines if not p[2].lstrip("[")[:1].isupper()}
+    common = {e.headword for e in entries if not e.reading[:1].isupper()}
     english: dict[str, set[str]] = {}
     headwords: dict[str, set[str]] = {}  # a name -> itself and the full forms it abbreviates
-    for _, headword, rest in lines:
-        pinyin, _, definition = rest.partition("]")
-        if not 2 <= len(headword) <= LONGEST_RUN or not pinyin.lstrip("[")[:1].isupper():
+    for e in entries:
+        if not 2 <= len(e.headword) <= LONGEST_RUN or not e.reading[:1].isupper():
             continue
-        if headword not in common:
-            headwords.setdefault(headword, {headword}).update(ABBREVIATES.findall(definition))
-        for w in _named_words(definition):
+        if e.headword not in common:
+            headwords.setdefault(e.headword, {e.headword}).update(ABBREVIATES.findall(e.definition))
+        for w in _named_words(e.definition):
             if not _romanised(w, syllables):
-                english.setdefault(w, set()).add(headword)
+                english.setdefault(w, set()).add(e.headword)
     from rag.jieba_on_disk import write_sqlite
 
     def fill(db: sqlite3.Connection) -> None:
@@ -109,8 +108,9 @@ def _names_db() -> tuple[sqlite3.Connection, threading.Lock]:
 
 def dictionary_names(words: Sequence[str], english: bool) -> dict[str, tuple[str, ...]]:
     """Of `words`, those CC-CEDICT calls a name, each with the Chinese that writes it: a Chinese name itself
-    and the full forms it abbreviates (文革: 文化大革命), an English word the names it is capitalised in. Parsed from the dictionary once into SQLite beside jieba's table
-    (`~/.cache/rag-chat/`); a question reads only its own rows."""
+    and the full forms it abbreviates (文革: 文化大革命), an English word the names it is capitalised in. Parsed
+    from the dictionary once into SQLite beside jieba's table (`~/.cache/rag-chat/`); a question reads only its
+    own rows."""
     db, lock = _names_db()
     marks = ",".join("?" * len(words))
     with lock:

