@@ -191,7 +191,11 @@ class Engine:
                 analysis.view, analysis.query, analysis.features, logits, analysis.raw_bm25, analysis.findable))
         passages = tuple(self._passages(analysis, logits, PASSAGES_SHOWN))
         names_missing = analysis.features[:, CANDIDATE_FEATURES.index("names_missing")]
-        quotes = self._quotes(candidates, logits, names_missing) if confidence >= self._model.threshold else []
+        # A document's title that holds none of the question's words is ranked for the line under it ("老城巷川味小馆
+        # 常见问题" over "问：餐厅的营业时间是什么时候？"): a name, not an answer, unless the document itself is asked about.
+        title_alone = (self._corpus.title[candidates] & (analysis.features[:, CANDIDATE_FEATURES.index("cover")] == 0)
+                       & (not q.about_document))
+        quotes = self._quotes(candidates, logits, names_missing, title_alone) if confidence >= self._model.threshold else []
         if quotes:
             citations = [self._citation(n, i, score, analysis) for n, (i, score) in enumerate(quotes, 1)]
             text, answerable = answer_text(citations, q.language), True
@@ -355,36 +359,46 @@ class Engine:
         """Read at the first question naming a CC-CEDICT name that no search term is (`words.jsonl`)."""
         return self._stored.read_dictionary_words()
 
-    def _quotes(self, candidates: np.ndarray, logits: np.ndarray, names_missing: np.ndarray) -> list[tuple[int, float]]:
+    def _quotes(self, candidates: np.ndarray, logits: np.ndarray, names_missing: np.ndarray,
+                title_alone: np.ndarray) -> list[tuple[int, float]]:
         """(sentence id, share of the ranker's softmax) of the sentences to quote: the best with its context,
         then the runner-up if the ranker rates it at least `second_quote` as high. A candidate lacking a
         Latin-script name of the question (`names_missing`) is never quoted, nor a line that is a question ("问：忘记
         密码怎么办？" in a list of questions and answers: it repeats the question's words, and the answer is the line
-        after), nor a heading with nothing under it (a document's title over the first section's heading)."""
+        after, quoted in its place when it is the best), nor a heading with nothing under it (a document's title
+        over the first section's heading), nor a title marked in `title_alone`."""
         order = np.argsort(-logits, kind="stable")
         shares = np.exp(logits - logits.max())
         shares /= shares.sum()
+        order = order[~title_alone[order]]
+        if not len(order):
+            return []
+        top = order[0]
         # A quote about another name is no answer: "What is Anthropic's valuation?" is not answered by OpenAI's.
         unquotable = np.array([self._asking_line(int(i)) or self._bare_heading(int(i)) for i in candidates[order]],
                               dtype=bool)
         order = order[(names_missing[order] == 0) & ~unquotable]
-        if not len(order):
-            return []
-        best = int(candidates[order[0]])
         header = self._corpus.table_header
-        if self._heads_table(best):
-            # A table's header row answers nothing alone: its best-ranked row is quoted, after it.
-            rows = [r for r in order if header[candidates[r]] == best]
-            if rows:
-                order = np.concatenate([rows[:1], order[order != rows[0]]])
-                best = int(candidates[order[0]])
+        best = self._answer_after(int(candidates[top])) if names_missing[top] == 0 else None
+        if best is not None:
+            runners = [r for r in order if int(candidates[r]) != best][:1]
+        elif not len(order):
+            return []
+        else:
+            best, top, runners = int(candidates[order[0]]), order[0], order[1:2]
+            if self._heads_table(best):
+                # A table's header row answers nothing alone: its best-ranked row is quoted, after it.
+                rows = [r for r in order if header[candidates[r]] == best]
+                if rows:
+                    order = np.concatenate([rows[:1], order[order != rows[0]]])
+                    best, top, runners = int(candidates[order[0]]), order[0], order[1:2]
         chosen = self._with_context(best)
-        score = {i: float(shares[order[0]]) for i in chosen}
-        for r in order[1:2]:
+        score = {i: float(shares[top]) for i in chosen}
+        for r in runners:
             runner_up = int(candidates[r])
             # another row of the best's table is the answer to another question ("2023 年" for "2024 年")
             same_table = header[best] >= 0 and header[runner_up] == header[best]
-            if runner_up not in chosen and not same_table and shares[r] >= self._model.second_quote * shares[order[0]]:
+            if runner_up not in chosen and not same_table and shares[r] >= self._model.second_quote * shares[top]:
                 chosen.append(runner_up)
                 score[runner_up] = float(shares[r])
         return [(i, score[i]) for i in chosen]
@@ -397,6 +411,16 @@ class Engine:
             return False
         line_start = self._corpus.line_start
         return bool(line_start[i] and (i == self._corpus.last[i] or line_start[i + 1]))
+
+    def _answer_after(self, i: int) -> int | None:
+        """The line after sentence i when i is a line asking a question and that line answers it, as in a list of
+        questions and answers ("问：忘记密码怎么办？" then "答：点击登录页的…"); None otherwise."""
+        if not self._asking_line(i) or i == self._corpus.last[i]:
+            return None
+        after = i + 1
+        if self._asking_line(after) or self._corpus.heading[after] or not self._quotable[after]:
+            return None
+        return after
 
     def _bare_heading(self, i: int) -> bool:
         heading = self._corpus.heading

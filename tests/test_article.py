@@ -12,6 +12,7 @@ from conftest import ARTICLE, DEV_SET, REPO
 EXTRA_SET = REPO / "tests" / "data" / "extra.jsonl"  # 40 questions written apart from the dev set
 # 56 questions in English: the dev set's, the paraphrases' and extra.jsonl's, translated; never trained on
 ENGLISH_SET = REPO / "tests" / "data" / "english.jsonl"
+EVERYDAY_SET = REPO / "tests" / "data" / "everyday.jsonl"
 
 TEXT = decode((REPO / "seeds" / ARTICLE).read_bytes())[0]
 
@@ -42,6 +43,19 @@ def test_english_translations_of_the_questions(article_engine):
     report = evaluate(article_engine, read_cases(ENGLISH_SET), REPO / "index", repeat=1)
     assert report.hit_at_5 >= 0.95 and report.citation_validity == 1.0
     assert report.answer_accuracy >= 0.88 and report.refusals >= 8 and report.false_refusals <= 5
+
+
+def test_questions_in_everyday_words(article_engine):
+    # tests/data/everyday.jsonl: 30 questions about the article in a reader's own words (值多少钱 for 估值, 打听 for
+    # 联系, 一天 for 单日) and 10 on its topics that it does not answer, written at stop 22 by a helper who never saw
+    # the engine nor the other question files. As first measured: accuracy 0.200, 7 of 10 refused, 23 false
+    # refusals, though the right passage came first for 23 of the 30 and the right quote would be given for 22
+    # with no threshold: the answerability model leans on the question's words being in the text, which these
+    # questions avoid (benchmarks/RESULTS.md, stop 22). Stop 22's fixes (a weekday is no name, 百分之 and 几成 ask
+    # for a share, 稿子 names the document): 0.267, 7 of 10, 21. A floor, not a goal.
+    report = evaluate(article_engine, read_cases(EVERYDAY_SET), REPO / "index", repeat=1)
+    assert report.hit_at_5 >= 0.9 and report.citation_validity == 1.0
+    assert report.answer_accuracy >= 0.26 and report.refusals >= 7 and report.false_refusals <= 21
 
 
 def test_the_dev_set_asked_in_taiwan_words(article_engine):
@@ -121,6 +135,9 @@ def test_definition_questions_quote_the_definition(article_engine):
     ("这篇文章的编辑是谁？", "编辑:大风"),
     ("这篇文章来源于哪里？", "以下文章来源于:锌财经"),
     ("这篇文章是哪天发布的？", "HelloKitty • 2026-03-17 15:42"),
+    # 稿件 names the document and 出自 asks its source (both refused before stop 22, at 0.05 and 0.004)
+    ("这篇稿件是谁写的？", "作者:川川"),
+    ("这篇文章出自哪里？", "本文由 锌财经 撰写/授权提供,转载请注明原出处。"),
     ("Who wrote this article?", "作者:川川"),
     ("Anthropic 在企业 LLM API 市场的份额是多少？", "根据最新数据,Anthropic 在企业 LLM API 市场的份额已达 32%,而 OpenAI 滑落至 25%。"),
     ("Claude Opus 4.6 的成绩是多少？", "新模型在 OSWorld-Verified 测试中以 75% 的成绩超越 Claude Opus 4.6 的 72.7%。"),

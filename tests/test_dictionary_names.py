@@ -10,6 +10,10 @@ def test_cc_cedict_tells_names_by_their_capitalised_pinyin():
     # 苹果 [ping2 guo3] is a fruit; 成功 is "success" besides a town in Taiwan, so no name; 文革 abbreviates 文化大革命
     assert dictionary_names(["谷歌", "微软", "苹果公司", "苹果", "成功", "文革", "市场"], english=False) == {
         "谷歌": ("谷歌",), "微软": ("微软",), "苹果公司": ("苹果公司",), "文革": ("文化大革命", "文革")}
+    # a day or a month is capitalised too (星期六 [Xing1 qi1 liu4] "Saturday", 一月 "January"), but it is a date the
+    # documents may write otherwise (上周六, 1月): "上个星期六 Claude 一天被装了多少次?" was refused
+    assert dictionary_names(["星期六", "礼拜六", "一月", "十二月", "春节", "十月革命", "五四运动"], english=False) == {
+        "春节": ("春节",), "十月革命": ("十月革命",), "五四运动": ("五四运动",)}
     names = dictionary_names(["microsoft", "apple", "march", "altman", "lin", "xiaoyu"], english=True)
     assert "微软" in names["microsoft"] and "苹果公司" in names["apple"]
     # 三月 "March" is a date, not a name; no entry gives Altman (the article writes 奥特曼, "Ultraman" to CC-CEDICT);

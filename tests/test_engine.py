@@ -140,6 +140,19 @@ def test_a_question_in_the_documents_is_no_answer(tmp_path):
     assert not any(q.endswith("？") for q in quotes)
 
 
+RESTAURANT_FAQ = ("老城巷川味小馆 常见问题\n\n问：餐厅的营业时间是什么时候？\n答：午市11:00至14:30，晚市17:00至22:00，每周一店休。\n"
+                  "问：可以带宠物进店吗？\n答：导盲犬以外的动物暂不能进入店内。\n问：餐厅有没有停车位？\n答：门口有8个免费车位，先到先得。\n")
+
+
+def test_the_line_asking_the_question_gives_way_to_its_answer_and_a_bare_title_to_both(tmp_path):
+    # Before stop 22 "老城巷川味小馆 常见问题" was quoted: the title is ranked by the window under it, and the line
+    # asking the question, ranked next, was skipped for lines further down. The title holds none of the
+    # question's words; the line after the one asking the question answers it.
+    engine = rag.load(build_index(tmp_path, {"faq.txt": RESTAURANT_FAQ}))
+    quotes = [c.quote for c in engine.ask("餐厅的营业时间是什么时候？").citations]
+    assert quotes == ["答：午市11:00至14:30，晚市17:00至22:00，每周一店休。"]
+
+
 NEWS = ("新华社北京3月5日电（记者王磊）\n\n国家统计局5日发布数据显示，2月份全国居民消费价格指数（CPI）同比上涨0.7%，"
         "环比上涨1.0%。\n\n其中，食品价格同比上涨0.9%，非食品价格同比上涨0.6%。\n")
 
@@ -301,18 +314,35 @@ def test_a_number_in_words_too_vague_for_the_index_is_found_only_as_written(tmp_
     assert concepts["四十二"] == ("四十二", "42")
 
 
+def evaluate_folder(tmp_path, name: str):
+    """The report of tests/data/NAME.jsonl over an index built from the documents in tests/data/NAME/."""
+    from rag.evaluation import evaluate, read_cases
+
+    folder = REPO / "tests" / "data" / name
+    index = build_index(tmp_path, {f.name: f.read_bytes() for f in sorted(folder.iterdir())})
+    report = evaluate(rag.load(index), read_cases(REPO / "tests" / "data" / f"{name}.jsonl"), index, repeat=1)
+    assert report.citation_validity == 1.0 and report.hit_at_5 >= 0.95
+    return report
+
+
 def test_documents_of_other_kinds(tmp_path):
     # tests/data/other_kinds: eight short documents made up at stop 20 to ask what no corpus here holds (a staff
     # handbook, an FAQ, a news report with a dateline, a spec sheet with bulleted lines, library rules, a sales
     # table, a bridge's encyclopedia page, a Taiwan zoo page), with 44 questions they answer and 10 on their topics
     # that they do not. Stop 19's code: accuracy 0.818, 4 of 10 refused, 3 false refusals; stop 20's, whose fixes
     # they prompted (so they are no longer data nobody tuned for): 1.000, 4 of 10 (the rest answered with a
-    # sentence about something else), 0. A floor, not a goal.
-    from rag.evaluation import evaluate, read_cases
-
-    folder = REPO / "tests" / "data" / "other_kinds"
-    index = build_index(tmp_path, {f.name: f.read_bytes() for f in sorted(folder.iterdir())})
-    report = evaluate(rag.load(index), read_cases(REPO / "tests" / "data" / "other_kinds.jsonl"), index, repeat=1)
-    assert report.citation_validity == 1.0 and report.hit_at_5 >= 0.95
+    # sentence about something else), 0; stop 21's (a name CC-CEDICT writes, 卢沟桥): 5 of 10. A floor, not a goal.
+    report = evaluate_folder(tmp_path, "other_kinds")
     assert report.answer_accuracy >= 0.95 and report.refusals >= 4 and report.false_refusals <= 1
 
+
+def test_a_small_folder_asked_in_everyday_words(tmp_path):
+    # tests/data/small_folder: six short made-up documents (a travel-expense policy, a coffee machine manual, a
+    # Taipei school notice in Traditional script, a local news report, a restaurant FAQ, a park page) with 42
+    # questions they answer, asked in everyday words, and 18 on their topics that they do not answer, written at
+    # stop 22 by a helper who never saw the engine. As first measured (stop 22): accuracy 0.619, 11 of 18
+    # refused, 12 false refusals, the right passage first for 38 of 42; with stop 22's fixes (a full-width bullet
+    # "－" makes a list item, the line after one asking the question is quoted): 0.690, 10 of 18, 12. A floor, not
+    # a goal.
+    report = evaluate_folder(tmp_path, "small_folder")
+    assert report.answer_accuracy >= 0.68 and report.refusals >= 10 and report.false_refusals <= 12

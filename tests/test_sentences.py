@@ -84,6 +84,14 @@ def test_a_bulleted_line_is_an_item_of_a_list_not_a_heading():
     assert [(s.text, s.heading) for s in split_sentences(text)] == [
         ("# 产品说明", True), ("## 基本参数", True), ("- 重量：约 198 克", False), ("* 颜色：黑色", False), ("• 产地 深圳", False),
     ]
+    # a full-width or symbol bullet needs no space after it: "－3月12日至13日：第一次段考" was a heading with nothing
+    # under it, never quoted, so "第一次段考是什麼時候？" quoted another line; "-5度" is no bullet
+    text = ("本校第二学期将于2025年2月11日正式开学，当天上午7时30分前请全体学生到校参加开学典礼。\n三、重要日期\n"
+            "－3月12日至13日：第一次段考\n－6月27日：休業式\n※ 逾期不候\n-5度以下停课\n")
+    assert [(s.text, s.heading) for s in split_sentences(text)][1:] == [
+        ("三、重要日期", True), ("－3月12日至13日：第一次段考", False), ("－6月27日：休業式", False), ("※ 逾期不候", False),
+        ("-5度以下停课", True),
+    ]
 
 
 def test_headings_are_marked_and_a_markdown_title_ends_the_header():

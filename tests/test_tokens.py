@@ -62,6 +62,17 @@ def test_question_topic_drops_question_words_and_halves_the_answer_kind():
     assert query.names == ("anthropic",)
     query = make_query(tokenize("文章开头提到了哪个城市的天气？"), lambda t: 2.0, lambda t: True, {}, False)
     assert [(c.word, c.weight) for c in query.concepts] == [("城市", 1.0), ("天气", 2.0)]
+    # asking for a share is the kind of answer, not a topic word: the documents write "600%", not 百分之
+    query = make_query(tokenize("收入涨了百分之多少？"), lambda t: 2.0, lambda t: True, {}, False)
+    assert [c.word for c in query.concepts] == ["收入", "涨"]
+    query = make_query(tokenize("收入有几成来自企业？"), lambda t: 2.0, lambda t: True, {}, False)
+    assert [c.word for c in query.concepts] == ["收入", "来自", "企业"]
+    # a letter the documents never hold as a word would be found inside any word that has it ("o" in "openai")
+    assert make_query(tokenize("o日"), lambda t: 2.0, lambda t: t == "openai", {}, False).concepts == ()
+    assert [c.word for c in make_query(tokenize("c 语言"), lambda t: 2.0, lambda t: True, {}, False).concepts] == ["c", "语言"]
+    # a number in words with 百分之 is still one topic word
+    query = make_query(tokenize("谁的份额是百分之五十？"), lambda t: 2.0, lambda t: True, {}, False)
+    assert "百分之五十" in [c.word for c in query.concepts]
 
 
 def test_a_chinese_question_naming_what_no_document_writes_in_latin_script_names_something_unknown():

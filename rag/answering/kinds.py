@@ -11,7 +11,7 @@ WORKS = (r"(?:作品|著作|书|小说|诗集|文集|电影|影片|电视剧|剧
          r"法典|节目|游戏|动画|漫画|论文|画作)")
 ASKS = {
     "time": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|年代|时期|哪个朝代|多久以前|when\b|(?:what|which) (?:date|day|year|month|time|decade|century|period)s?\b|how long ago"),
-    "quantity": re.compile(r"多少|多久|多长时间|几[个家次倍年天人位名座种条项届岁]|多大|多高|多长|多重|多远|比例|份额|百分之|"
+    "quantity": re.compile(r"多少|多久|多长时间|几[个家次倍年天人位名座种条项届岁]|多大|多高|多长|多重|多远|比例|份额|百分之|几成|"
                            r"how (?:many|much|long|big|large|old|far|high|tall|fast|often)|(?:what|which) (?:percentage|percent|share|proportion|number|amount|price|size|rate)\b"
                            r"|what (?:is|are|was|were) [^?]{0,60}?\b(?:price|cost|value|valuation|worth|revenue|salary|income|population|share|rate|percentage|size|length|height|area|age)s?\b"),
     "person": re.compile(r"谁|哪位|哪一位|什么人|何人|哪些人|作者|编辑|\bwho\b|\bwhom\b|\bwhose\b"),
@@ -44,7 +44,7 @@ DURATIONS = "年|个月|月|周|星期|天|日|小时|分钟|秒"
 UNITS_OF_MEASURE = {"多少钱": CURRENCIES, "多高": "米|公里|千米|英尺|厘米", "多长": "米|公里|千米|英里|厘米|毫米",
                     "多远": "米|公里|千米|英里", "多重": WEIGHTS, "多久": DURATIONS, "多长时间": DURATIONS,
                     "多大": "岁|平方公里|平方米|公顷|亩", "多少岁": "岁", "体重": WEIGHTS, "重量": WEIGHTS,
-                    "比例": "%", "百分": "%", "份额": "%", "占比": "%"}
+                    "比例": "%", "百分": "%", "份额": "%", "占比": "%", "几成": "%|成"}
 
 
 def asked_units(normalised_question: str) -> str:

@@ -19,7 +19,7 @@ DEFINITION = re.compile(r"^(?:什么是|何为)?\s*(.{1,30}?)\s*(?:是什么意�
                         r"|^what (?:is|are|does) (.{1,30}?)(?: mean| stand for)?\s*\??$", re.I)
 QUOTES = "“”\"「」『』‘’'"  # around the word defined ("什么是“乡里制”？"); the text defining it may not quote it
 # Questions about the document itself (its author, editor, source, date) are answered from its header.
-ABOUT_DOCUMENT = re.compile(r"文章|本文|这篇|原文|作者|编辑|来源|出处|这[条则]新闻|记者(?!会)|article|author|editor|\bsource\b|"
+ABOUT_DOCUMENT = re.compile(r"文章|本文|这篇|原文|稿子|稿件|作者|编辑|来源|出处|这[条则]新闻|记者(?!会)|article|author|editor|\bsource\b|"
                             r"published|written|\bwrote\b|\breporter\b", re.I)
 
 

@@ -35,7 +35,9 @@ MAX_HEADER_LINES = 12
 # content ("2023年，中国国内生产总值达到126万亿元。" under a title), though the header may go on after it.
 HEADER_WORDS = re.compile(r"作者|编辑|责编|记者|来源|出处|转载|本文|原标题|撰写|授权|摄影|图片|通讯员|发布|阅读|浏览")
 HEADING_CHARS = 30
-LIST_ITEM = re.compile(r"\s*[-*+•·●○■□▪]\s")  # a bulleted line ("- 重量：约 198 克") is an item of a list, not a heading
+# A bulleted line ("- 重量：约 198 克", "－3月12日：第一次段考") is an item of a list, not a heading: a bullet of ASCII
+# or a middle dot needs a space after it (not "-5度", "·" inside a name), a full-width or symbol bullet does not.
+LIST_ITEM = re.compile(r"\s*(?:[-*+•·●○■□▪]\s|[－＊•●○■□▪◆◇★☆▶►※・])")
 
 # Twice the longest sentence of the article (101); two of them fill a chunk (ChunkingConfig.max_chars 400).
 MAX_SENTENCE_CHARS = 200

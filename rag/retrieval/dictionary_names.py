@@ -31,7 +31,7 @@ from pathlib import Path
 from rag.retrieval.glossary import LONGEST_RUN, cedict_entries, cedict_table_path
 from rag.retrieval.query import Concept
 
-NAMES_RULES = 4  # in the cached table's file name: a change to what counts as a name makes a new table
+NAMES_RULES = 6  # in the cached table's file name: a change to what counts as a name makes a new table
 CAPITALISED = re.compile(r"[A-Z][A-Za-z]+")
 ABBREVIATES = re.compile(r"abbr\. for (?:[^|\[/]*\|)?([\u3400-\u9fff]+)")  # "abbr. for 文化大革命", "abbr. for 奧運會|奥运会"
 PINYIN_SYLLABLE = re.compile(r"[bcdfghjklmnpqrstwxyz]{0,2}[aeiouv:]+(?:n|ng|r)?|[aeo]")
@@ -41,7 +41,7 @@ CALENDAR = frozenset("""january february march april may june july august septem
     monday tuesday wednesday thursday friday saturday sunday""".split())
 
 
-def _named_words(definition: str) -> set[str]:
+def _capitalised_words(definition: str) -> set[str]:
     """The capitalised words a definition names its headword by: those of each sense before its first comma,
     semicolon or parenthesis ("Donald Trump (1946-), American business magnate" -> donald, trump). A sense
     pointing at another entry ("variant of 谷歌", "see 腾讯控股有限公司") names nothing."""
@@ -51,7 +51,11 @@ def _named_words(definition: str) -> set[str]:
         if sense.startswith(("see ", "variant of", "old variant", "abbr. ")):
             continue
         words.update(w.lower() for w in CAPITALISED.findall(re.split(r"[,;(]", sense)[0]))
-    return words - CALENDAR
+    return words
+
+
+def _named_words(definition: str) -> set[str]:
+    return _capitalised_words(definition) - CALENDAR
 
 
 def names_path() -> Path:
@@ -81,7 +85,10 @@ def _write_names(path: Path) -> None:
     for e in entries:
         if not 2 <= len(e.headword) <= LONGEST_RUN or not e.reading[:1].isupper():
             continue
-        if e.headword not in common:
+        # a day or a month (星期六 [Xing1 qi1 liu4] "Saturday", 一月 "January") is a date, which documents write
+        # in other ways (周六, 1月), not a name; an event named by one is (十月革命 "October Revolution")
+        named = _capitalised_words(e.definition)
+        if e.headword not in common and not (named and named <= CALENDAR):
             headwords.setdefault(e.headword, {e.headword}).update(ABBREVIATES.findall(e.definition))
         for w in _named_words(e.definition):
             if not _romanised(w, syllables):

@@ -22,15 +22,19 @@ from rag.tokens import LATIN_WORD, STOPWORDS, opencc_dictionary, squash, to_simp
 IDENTIFIER = re.compile(r"(?=[a-z0-9._+-]*[a-z])(?=[a-z0-9._+-]*\d)[a-z0-9][a-z0-9._+-]*|\d{3,}")
 ANSWER_KIND_AFTER = frozenset("哪个 哪些 什么 哪家 哪种 哪位 哪类 何种 怎样 which what".split())
 ANSWER_KIND_WEIGHT = 0.5
+# Words that ask for a share ("涨了百分之多少", "有几成"): the kind of answer (rag/answering/kinds.py), not a topic
+# word, as the documents write the share in digits ("600%").
+ASKS_SHARE = frozenset("百分之 百分 几成".split())
 # In a question about the document itself, words naming the document or its publication say nothing about
 # which header line answers ("这篇文章是哪天发布的" -> the date line has neither 文章 nor 发布): they are
 # dropped, or replaced by the header word they point at.
-DOCUMENT_WORDS = frozenset("""发布 发表 刊登 刊发 出版 撰写 写 文章 本文 新闻 报道 published publish posted post released
+DOCUMENT_WORDS = frozenset("""发布 发表 刊登 刊发 出版 撰写 写 文章 本文 新闻 报道 稿子 稿件 出自 published publish posted post released
     release article story piece news report wrote written write""".split())
 # A news report names its writer 记者 ("新华社北京3月5日电（记者王磊）"), an article 作者.
 BYLINE = ("作者", "记者")
 HEADER_SYNONYMS = {"wrote": BYLINE, "written": BYLINE, "write": BYLINE, "writer": BYLINE, "author": BYLINE,
-                   "reporter": BYLINE, "editor": ("编辑",), "edited": ("编辑",), "写": BYLINE, "撰写": BYLINE}
+                   "reporter": BYLINE, "editor": ("编辑",), "edited": ("编辑",), "写": BYLINE, "撰写": BYLINE,
+                   "出自": ("来源", "出处")}
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,10 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
         if " " in term:  # a phrase term ("claude code") only searches; its words are concepts of their own
             search_terms.append(term)
         part_of_number = any(term != n and term in n for n in numbers)
-        if " " in term or term in STOPWORDS or part_of_number:
+        # a letter the documents never hold as a word is found only inside other words ("o" in "openai"): the
+        # question "o" was answered at 0.84 with any sentence near a name
+        stray_letter = len(term) == 1 and LATIN_WORD.fullmatch(term) is not None and not in_corpus(term)
+        if " " in term or term in STOPWORDS or term in ASKS_SHARE or part_of_number or stray_letter:
             if part_of_number:
                 search_terms.append(term)
             previous = term
