@@ -373,25 +373,27 @@ class Engine:
         order = order[~title_alone[order]]
         if not len(order):
             return []
-        top = order[0]
+        first = order[0]
         # A quote about another name is no answer: "What is Anthropic's valuation?" is not answered by OpenAI's.
         unquotable = np.array([self._asking_line(int(i)) or self._bare_heading(int(i)) for i in candidates[order]],
                               dtype=bool)
         order = order[(names_missing[order] == 0) & ~unquotable]
         header = self._corpus.table_header
-        best = self._answer_after(int(candidates[top])) if names_missing[top] == 0 else None
-        if best is not None:
-            runners = [r for r in order if int(candidates[r]) != best][:1]
+        answer = self._answer_after(int(candidates[first])) if names_missing[first] == 0 else None
+        if answer is not None:  # the line after the one asking, with the asking line's share
+            best, top = answer, first
         elif not len(order):
             return []
         else:
-            best, top, runners = int(candidates[order[0]]), order[0], order[1:2]
-            if self._heads_table(best):
+            first_quotable = int(candidates[order[0]])
+            if self._heads_table(first_quotable):
                 # A table's header row answers nothing alone: its best-ranked row is quoted, after it.
-                rows = [r for r in order if header[candidates[r]] == best]
+                rows = [r for r in order if header[candidates[r]] == first_quotable]
                 if rows:
                     order = np.concatenate([rows[:1], order[order != rows[0]]])
-                    best, top, runners = int(candidates[order[0]]), order[0], order[1:2]
+            top = order[0]
+            best = int(candidates[top])
+        runners = [r for r in order if int(candidates[r]) != best][:1]
         chosen = self._with_context(best)
         score = {i: float(shares[top]) for i in chosen}
         for r in runners:

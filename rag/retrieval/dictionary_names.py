@@ -54,10 +54,6 @@ def _capitalised_words(definition: str) -> set[str]:
     return words
 
 
-def _named_words(definition: str) -> set[str]:
-    return _capitalised_words(definition) - CALENDAR
-
-
 def names_path() -> Path:
     return cedict_table_path("names", NAMES_RULES)
 
@@ -90,7 +86,7 @@ def _write_names(path: Path) -> None:
         named = _capitalised_words(e.definition)
         if e.headword not in common and not (named and named <= CALENDAR):
             headwords.setdefault(e.headword, {e.headword}).update(ABBREVIATES.findall(e.definition))
-        for w in _named_words(e.definition):
+        for w in named - CALENDAR:
             if not _romanised(w, syllables):
                 english.setdefault(w, set()).add(e.headword)
     from rag.jieba_on_disk import write_sqlite
