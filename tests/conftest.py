@@ -20,7 +20,7 @@ def build_index(root: Path, files: dict[str, str | bytes]) -> Path:
     (text is written as UTF-8, bytes as they are)."""
     import rag
 
-    (root / "seeds").mkdir()
+    (root / "seeds").mkdir(parents=True)
     for name, content in files.items():
         path = root / "seeds" / name
         path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")

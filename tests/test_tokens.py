@@ -70,9 +70,28 @@ def test_question_topic_drops_question_words_and_halves_the_answer_kind():
     # a letter the documents never hold as a word would be found inside any word that has it ("o" in "openai")
     assert make_query(tokenize("o日"), lambda t: 2.0, lambda t: t == "openai", {}, False).concepts == ()
     assert [c.word for c in make_query(tokenize("c 语言"), lambda t: 2.0, lambda t: True, {}, False).concepts] == ["c", "语言"]
+    # "how long" asks for a duration as 多久 does: "long" is no topic word, a "long" elsewhere is
+    query = make_query(tokenize("How long did the strike last?"), lambda t: 2.0, lambda t: False, {}, False)
+    assert [c.word for c in query.concepts] == ["strike", "last"]
+    query = make_query(tokenize("Why is the long march famous?"), lambda t: 2.0, lambda t: False, {}, False)
+    assert [c.word for c in query.concepts] == ["long", "march", "famous"]
     # a number in words with 百分之 is still one topic word
     query = make_query(tokenize("谁的份额是百分之五十？"), lambda t: 2.0, lambda t: True, {}, False)
     assert "百分之五十" in [c.word for c in query.concepts]
+
+
+def test_an_english_word_a_document_also_writes_is_found_in_chinese_and_is_no_name():
+    # "海港大学（英文：Harbor University）": the English question's "harbor" is 海港 in the sentence that answers it,
+    # which was never quoted while "harbor" was a name it must hold
+    glossary = {"harbor": ["海港"], "university": ["大学"]}
+    in_corpus = lambda t: t in {"harbor", "university", "karp"}
+    query = make_query(tokenize("When did Karp found Harbor University?"), lambda t: 2.0, in_corpus,
+                       glossary, False)
+    assert [c.alternatives for c in query.concepts] == [("karp",), ("found",), ("harbor", "海港"), ("university", "大学")]
+    assert query.names == ("karp",)
+    # a Chinese question writes in Latin script what the documents write so: a name to hold
+    query = make_query(tokenize("Harbor University 哪年改名？"), lambda t: 2.0, in_corpus, glossary, False, chinese=True)
+    assert query.names == ("harbor", "university")
 
 
 def test_a_chinese_question_naming_what_no_document_writes_in_latin_script_names_something_unknown():

@@ -25,6 +25,9 @@ ANSWER_KIND_WEIGHT = 0.5
 # Words that ask for a share ("涨了百分之多少", "有几成"): the kind of answer (rag/answering/kinds.py), not a topic
 # word, as the documents write the share in digits ("600%").
 ASKS_SHARE = frozenset("百分之 百分 几成".split())
+# "How long", "how far", "how old": the word after "how" asks for a quantity, as 多久, 多远 and 多大 do (stopwords),
+# and the documents never write it where they answer ("long" was a topic word found nowhere in the answer).
+ASKED_AFTER_HOW = frozenset("long far old big large high tall fast often soon early late wide deep heavy".split())
 # In a question about the document itself, words naming the document or its publication say nothing about
 # which header line answers ("这篇文章是哪天发布的" -> the date line has neither 文章 nor 发布): they are
 # dropped, or replaced by the header word they point at.
@@ -173,7 +176,8 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
         # a letter the documents never hold as a word is found only inside other words ("o" in "openai"): the
         # question "o" was answered at 0.84 with any sentence near a name
         stray_letter = len(term) == 1 and LATIN_WORD.fullmatch(term) is not None and not in_corpus(term)
-        if " " in term or term in STOPWORDS or term in ASKS_SHARE or part_of_number or stray_letter:
+        asks_measure = previous == "how" and term in ASKED_AFTER_HOW
+        if " " in term or term in STOPWORDS or term in ASKS_SHARE or part_of_number or stray_letter or asks_measure:
             if part_of_number:
                 search_terms.append(term)
             previous = term
@@ -183,8 +187,9 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             alternatives = HEADER_SYNONYMS.get(term, ())
             if not alternatives:
                 continue
-        elif LATIN_WORD.fullmatch(term) and not in_corpus(term):
-            # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps")
+        elif LATIN_WORD.fullmatch(term) and (not in_corpus(term) or (not chinese and _renderings(term, glossary))):
+            # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps"). An English
+            # word the documents also hold (a name's "Harbor University" after 海港大学) is found in Chinese too.
             alternatives = tuple(dict.fromkeys((term, *_renderings(term, glossary), *HEADER_SYNONYMS.get(term, ()))))
         elif number := numbers.get(term):
             in_range = numbers_between(number.low, number.high, number.percent) if number.found_by_value else []
@@ -197,7 +202,10 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
         previous = term
     if not concepts:  # a question made only of stopwords still searches with them
         search_terms = list(terms)
-    names = tuple(c.word for c in concepts.values() if LATIN_WORD.fullmatch(c.word) and in_corpus(c.word))
+    # An English word with Chinese renderings is a word, not a name, even where a document writes it ("harbor"):
+    # a quote need not hold it in Latin script.
+    names = tuple(c.word for c in concepts.values() if LATIN_WORD.fullmatch(c.word) and in_corpus(c.word)
+                  and (chinese or c.alternatives == (c.word,)))
     # A question in Chinese writes a name in Latin script as the documents would; one in English names people
     # and firms the documents write in Chinese (Altman: 奥特曼, which no glossary holds), so only its codes count.
     unknown = tuple(c.word for c in concepts.values()
