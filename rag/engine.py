@@ -30,7 +30,7 @@ from rag.embedding import Embedder, open_embedder
 from rag.errors import IndexLoadError, RagError
 from rag.index.store import StoredIndex, read_index
 from rag.retrieval.dense import VectorSearch
-from rag.retrieval.dictionary_names import capitalised_words, unwritten_names
+from rag.retrieval.dictionary_names import capitalised_runs, unwritten_names
 from rag.retrieval.fusion import fused_order
 from rag.retrieval.numbers import NUMBER_START, number_value
 from rag.retrieval.query import Query, make_query, question_terms
@@ -343,7 +343,7 @@ class Engine:
         query = make_query(question_terms(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
                            self._stored.glossary, question.about_document, tokenize, self._numbers_between,
                            self._latin_written, question.language != "en")
-        unwritten = unwritten_names(query.concepts, capitalised_words(question.search_text), question.language == "en",
+        unwritten = unwritten_names(query.concepts, capitalised_runs(question.search_text), question.language == "en",
                                     self._has_word)
         return replace(query, unknown_names=query.unknown_names + unwritten) if unwritten else query
 

@@ -1,4 +1,4 @@
-from rag.retrieval.dictionary_names import capitalised_words, dictionary_names, unwritten_names
+from rag.retrieval.dictionary_names import capitalised_runs, dictionary_names, unwritten_names
 from rag.retrieval.query import Concept
 
 
@@ -37,10 +37,32 @@ def test_a_chinese_question_naming_a_name_the_documents_never_write_names_someth
 def test_an_english_question_naming_a_name_whose_chinese_the_documents_never_write_names_something_unknown():
     documents = {"谷歌", "市场", "份额", "奥特曼"}.__contains__
     question = "What are Microsoft's and Google's market shares, said Altman in March?"
-    capitalised = capitalised_words(question)
-    assert capitalised == {"microsoft", "google", "altman", "march"}
+    capitalised = capitalised_runs(question)
+    assert capitalised == [("microsoft",), ("google",), ("altman",), ("march",)]
     words = concepts("microsoft", "google", "market", "share", "altman", "march")
     assert unwritten_names(words, capitalised, True, documents) == ("microsoft",)
     # the first word is capitalised whatever it is; a lower-case word is no name
-    assert unwritten_names(concepts("apple"), capitalised_words("Apple market value"), True, documents) == ()
-    assert unwritten_names(concepts("apple"), capitalised_words("an apple a day"), True, documents) == ()
+    assert unwritten_names(concepts("apple"), capitalised_runs("Apple market value"), True, documents) == ()
+    assert unwritten_names(concepts("apple"), capitalised_runs("an apple a day"), True, documents) == ()
+
+
+def test_an_english_name_of_several_words_or_of_a_place_the_documents_write_is_no_unknown_name():
+    # "Japanese" names only compounds in CC-CEDICT (日本人, 日本语): the documents writing 日本 write it
+    question = "Which Japanese company used Claude?"
+    assert unwritten_names(concepts("japanese", "company", "claude"), capitalised_runs(question), True,
+                           {"日本", "claude"}.__contains__) == ()
+    assert unwritten_names(concepts("japanese", "company", "claude"), capitalised_runs(question), True,
+                           {"claude"}.__contains__) == ("japanese",)
+    # a run of capitalised words is one name: "Blue Line" is no "Blue House" (青瓦台), which "blue" alone names
+    question = "What is the fare on the Blue Line in Silicon Valley?"
+    assert capitalised_runs(question) == [("blue", "line"), ("silicon", "valley")]
+    words = concepts("fare", "blue", "line", "silicon", "valley")
+    assert unwritten_names(words, capitalised_runs(question), True, {"硅谷", "票价"}.__contains__) == ()
+    assert unwritten_names(words, capitalised_runs(question), True, {"票价"}.__contains__) == ("silicon", "valley")
+    # in a run whose words name no one thing, a word that is a whole name is judged alone: Google is 谷歌
+    question = "What is Google Gemini's market share?"
+    assert capitalised_runs(question) == [("google", "gemini")]
+    words = concepts("google", "gemini", "market", "share")
+    assert unwritten_names(words, capitalised_runs(question), True, {"市场", "份额"}.__contains__) == ("google",)
+    assert dictionary_names(["google", "blue", "microsoft"], english=True, whole=True) == {
+        "google": ("谷歌",), "microsoft": ("微软", "微软公司")}

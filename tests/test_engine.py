@@ -355,9 +355,10 @@ def test_news_reports_and_encyclopedia_pages_nobody_tuned_for(tmp_path):
     # university), written at stop 23 by helpers who never saw the engine: questions in the text's words, in a
     # reader's own words and in English, and on-topic questions the pages do not answer. As first measured:
     # news 0.477, 5 of 16 refused, 22 false refusals; encyclopedia 0.625, 1 of 20, 13. An English word a page
-    # also writes ("Harbor University") found in Chinese: encyclopedia 0.650. The confidence does not tell their
+    # also writes ("Harbor University") found in Chinese: encyclopedia 0.650; "European" and "Blue Line" no longer
+    # names the documents lack (dictionary_names.py): news 0.545, 4 of 16, 19. The confidence does not tell their
     # answerable questions from the others (README, "What is left"). Floors, not goals.
     news = evaluate_folder(tmp_path / "news", "news")
-    assert news.answer_accuracy >= 0.47 and news.refusals >= 5 and news.false_refusals <= 22
+    assert news.answer_accuracy >= 0.54 and news.refusals >= 4 and news.false_refusals <= 19
     pages = evaluate_folder(tmp_path / "encyclopedia", "encyclopedia")
     assert pages.answer_accuracy >= 0.65 and pages.refusals >= 1 and pages.false_refusals <= 13
