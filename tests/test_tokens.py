@@ -70,6 +70,12 @@ def test_question_topic_drops_question_words_and_halves_the_answer_kind():
     # a letter the documents never hold as a word would be found inside any word that has it ("o" in "openai")
     assert make_query(tokenize("o日"), lambda t: 2.0, lambda t: t == "openai", {}, False).concepts == ()
     assert [c.word for c in make_query(tokenize("c 语言"), lambda t: 2.0, lambda t: True, {}, False).concepts] == ["c", "语言"]
+    # a pointing word or a count asked, jieba's one word of 这/那/几 and a classifier, is grammar: the documents
+    # write "共设12座车站" for "这条路线有几个站"
+    query = make_query(tokenize("這條路線有幾個車站？"), lambda t: 2.0, lambda t: True, {}, False)
+    assert [c.word for c in query.concepts] == ["路线", "车站"]
+    query = make_query(tokenize("那场比赛几点开始？"), lambda t: 2.0, lambda t: True, {}, False)
+    assert [c.word for c in query.concepts] == ["比赛", "开始"]
     # "how long" asks for a duration as 多久 does: "long" is no topic word, a "long" elsewhere is
     query = make_query(tokenize("How long did the strike last?"), lambda t: 2.0, lambda t: False, {}, False)
     assert [c.word for c in query.concepts] == ["strike", "last"]

@@ -25,6 +25,11 @@ ANSWER_KIND_WEIGHT = 0.5
 # Words that ask for a share ("涨了百分之多少", "有几成"): the kind of answer (rag/answering/kinds.py), not a topic
 # word, as the documents write the share in digits ("600%").
 ASKS_SHARE = frozenset("百分之 百分 几成".split())
+# A pointing word (这条, 那场) or a count or time asked (几个, 几位, 几点), jieba's one word of 这/那/几 and a
+# classifier: grammar, which the documents never write where they answer ("共设12座车站" for "这条路线有几个站");
+# as topic words found nowhere they weighed the most of all.
+CLASSIFIERS = "个些条座所位种次场部本首篇款支只名项件批片张家间台辆架艘棵块层段份届期处门样"
+POINTING_OR_COUNTING = re.compile(f"[这那][{CLASSIFIERS}]|几[{CLASSIFIERS}人年天岁倍号点月周日]")
 # "How long", "how far", "how old": the word after "how" asks for a quantity, as 多久, 多远 and 多大 do (stopwords),
 # and the documents never write it where they answer ("long" was a topic word found nowhere in the answer).
 ASKED_AFTER_HOW = frozenset("long far old big large high tall fast often soon early late wide deep heavy".split())
@@ -177,7 +182,8 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
         # question "o" was answered at 0.84 with any sentence near a name
         stray_letter = len(term) == 1 and LATIN_WORD.fullmatch(term) is not None and not in_corpus(term)
         asks_measure = previous == "how" and term in ASKED_AFTER_HOW
-        if " " in term or term in STOPWORDS or term in ASKS_SHARE or part_of_number or stray_letter or asks_measure:
+        grammar = term in STOPWORDS or term in ASKS_SHARE or POINTING_OR_COUNTING.fullmatch(term) is not None
+        if " " in term or grammar or part_of_number or stray_letter or asks_measure:
             if part_of_number:
                 search_terms.append(term)
             previous = term
