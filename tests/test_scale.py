@@ -146,7 +146,7 @@ class ReferenceEngine:
                             and low * (1 - 1e-9) <= v[1] <= high * (1 + 1e-9)), key=lambda t: (number_value(t)[1], t))
             return found if len(found) <= 50 else []
         query = make_query(question_terms(q.search_text), bm25.idf, lambda t: bm25.df(t) > 0, self.stored.glossary,
-                           q.about_document, tokenize, numbers)
+                           q.about_document, tokenize, numbers, chinese=q.language != "en")
         terms = list(query.terms)
         lexical, chunk_lexical = bm25.scores(terms), self.chunk_bm25.scores(terms)
         document_scores = self.document_bm25.scores(terms)
