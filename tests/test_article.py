@@ -52,10 +52,24 @@ def test_questions_in_everyday_words(article_engine):
     # refusals, though the right passage came first for 23 of the 30 and the right quote would be given for 22
     # with no threshold: the answerability model leans on the question's words being in the text, which these
     # questions avoid (benchmarks/RESULTS.md, stop 22). Stop 22's fixes (a weekday is no name, 百分之 and 几成 ask
-    # for a share, 稿子 names the document): 0.267, 7 of 10, 21. A floor, not a goal.
+    # for a share, 稿子 names the document): 0.267, 7 of 10, 21; stop 23's (这条, 哪位, 几个 are grammar): 0.300,
+    # 7 of 10, 20. A floor, not a goal.
     report = evaluate(article_engine, read_cases(EVERYDAY_SET), REPO / "index", repeat=1)
     assert report.hit_at_5 >= 0.9 and report.citation_validity == 1.0
-    assert report.answer_accuracy >= 0.26 and report.refusals >= 7 and report.false_refusals <= 21
+    assert report.answer_accuracy >= 0.29 and report.refusals >= 7 and report.false_refusals <= 20
+
+
+@pytest.mark.parametrize("name, floor", [("english_readers", (0.93, 4, 2)), ("taiwan_readers", (0.86, 8, 4))])
+def test_questions_readers_of_english_and_of_taiwan_would_ask(article_engine, name, floor):
+    # tests/data/english_readers.jsonl and taiwan_readers.jsonl: 30 questions the article answers and 10 on its
+    # topics that it does not, asked as an English reader and as a reader from Taiwan (Traditional script, Taiwan's
+    # words) would type them, written at stop 23 by helpers who saw only the article. As first measured: English
+    # 0.933, 4 of 10 refused, 2 false refusals; Taiwan 0.800, 8 of 10, 6 ("編輯是哪位" and "文章什麼時候發的？" refused:
+    # 哪位 and 发 were topic words), 0.867, 8 of 10, 4 with stop 23's fixes. Floors, not goals.
+    report = evaluate(article_engine, read_cases(REPO / "tests" / "data" / f"{name}.jsonl"), REPO / "index", repeat=1)
+    accuracy, refusals, false_refusals = floor
+    assert report.hit_at_5 == 1.0 and report.citation_validity == 1.0
+    assert report.answer_accuracy >= accuracy and report.refusals >= refusals and report.false_refusals <= false_refusals
 
 
 def test_the_dev_set_asked_in_taiwan_words(article_engine):
@@ -139,6 +153,11 @@ def test_definition_questions_quote_the_definition(article_engine):
     ("这篇稿件是谁写的？", "作者:川川"),
     ("这篇文章出自哪里？", "本文由 锌财经 撰写/授权提供,转载请注明原出处。"),
     ("Who wrote this article?", "作者:川川"),
+    # 哪位 asks for a person and 发 for publishing, as 谁 and 发布 do (refused before stop 23, at 0.20 and 0.02,
+    # in Taiwan's script as a reader from Taiwan asked them); 记者 is the byline's other name
+    ("編輯是哪位", "编辑:大风"),
+    ("文章什麼時候發的？", "HelloKitty • 2026-03-17 15:42"),
+    ("这篇文章是哪位记者写的？", "作者:川川"),
     ("Anthropic 在企业 LLM API 市场的份额是多少？", "根据最新数据,Anthropic 在企业 LLM API 市场的份额已达 32%,而 OpenAI 滑落至 25%。"),
     ("Claude Opus 4.6 的成绩是多少？", "新模型在 OSWorld-Verified 测试中以 75% 的成绩超越 Claude Opus 4.6 的 72.7%。"),
 ])

@@ -76,6 +76,8 @@ def test_question_topic_drops_question_words_and_halves_the_answer_kind():
     assert [c.word for c in query.concepts] == ["路线", "车站"]
     query = make_query(tokenize("那场比赛几点开始？"), lambda t: 2.0, lambda t: True, {}, False)
     assert [c.word for c in query.concepts] == ["比赛", "开始"]
+    query = make_query(tokenize("编辑是哪位？"), lambda t: 2.0, lambda t: True, {}, False)
+    assert [c.word for c in query.concepts] == ["编辑"]
     # "how long" asks for a duration as 多久 does: "long" is no topic word, a "long" elsewhere is
     query = make_query(tokenize("How long did the strike last?"), lambda t: 2.0, lambda t: False, {}, False)
     assert [c.word for c in query.concepts] == ["strike", "last"]

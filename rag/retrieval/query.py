@@ -25,22 +25,22 @@ ANSWER_KIND_WEIGHT = 0.5
 # Words that ask for a share ("涨了百分之多少", "有几成"): the kind of answer (rag/answering/kinds.py), not a topic
 # word, as the documents write the share in digits ("600%").
 ASKS_SHARE = frozenset("百分之 百分 几成".split())
-# A pointing word (这条, 那场) or a count or time asked (几个, 几位, 几点), jieba's one word of 这/那/几 and a
-# classifier: grammar, which the documents never write where they answer ("共设12座车站" for "这条路线有几个站");
-# as topic words found nowhere they weighed the most of all.
+# A pointing word (这条, 那场, 哪位) or a count or time asked (几个, 几位, 几点), jieba's one word of 这/那/哪/几 and
+# a classifier: grammar, which the documents never write where they answer ("共设12座车站" for "这条路线有几个站",
+# "编辑：大风" for "编辑是哪位"); as topic words found nowhere they weighed the most of all.
 CLASSIFIERS = "个些条座所位种次场部本首篇款支只名项件批片张家间台辆架艘棵块层段份届期处门样"
-POINTING_OR_COUNTING = re.compile(f"[这那][{CLASSIFIERS}]|几[{CLASSIFIERS}人年天岁倍号点月周日]")
+POINTING_OR_COUNTING = re.compile(f"[这那哪][{CLASSIFIERS}]|几[{CLASSIFIERS}人年天岁倍号点月周日]")
 # "How long", "how far", "how old": the word after "how" asks for a quantity, as 多久, 多远 and 多大 do (stopwords),
 # and the documents never write it where they answer ("long" was a topic word found nowhere in the answer).
 ASKED_AFTER_HOW = frozenset("long far old big large high tall fast often soon early late wide deep heavy".split())
 # In a question about the document itself, words naming the document or its publication say nothing about
 # which header line answers ("这篇文章是哪天发布的" -> the date line has neither 文章 nor 发布): they are
 # dropped, or replaced by the header word they point at.
-DOCUMENT_WORDS = frozenset("""发布 发表 刊登 刊发 出版 撰写 写 文章 本文 新闻 报道 稿子 稿件 出自 published publish posted post released
+DOCUMENT_WORDS = frozenset("""作者 记者 发 发布 发表 刊登 刊发 出版 撰写 写 文章 本文 新闻 报道 稿子 稿件 出自 published publish posted post released
     release article story piece news report wrote written write""".split())
 # A news report names its writer 记者 ("新华社北京3月5日电（记者王磊）"), an article 作者.
 BYLINE = ("作者", "记者")
-HEADER_SYNONYMS = {"wrote": BYLINE, "written": BYLINE, "write": BYLINE, "writer": BYLINE, "author": BYLINE,
+HEADER_SYNONYMS = {"作者": BYLINE, "记者": BYLINE, "wrote": BYLINE, "written": BYLINE, "write": BYLINE, "writer": BYLINE, "author": BYLINE,
                    "reporter": BYLINE, "editor": ("编辑",), "edited": ("编辑",), "写": BYLINE, "撰写": BYLINE,
                    "出自": ("来源", "出处")}
 
