@@ -127,7 +127,10 @@ def dictionary_names(words: Sequence[str], english: bool, whole: bool = False) -
     once into SQLite beside jieba's table (`~/.cache/rag-chat/`); a question reads only its own rows."""
     db, lock = _names_db()
     marks = ",".join("?" * len(words))
-    table, key, value = ("whole" if whole else "english", "word", "headwords") if english else ("chinese", "headword", "forms")
+    if english:
+        table, key, value = ("whole" if whole else "english"), "word", "headwords"
+    else:
+        table, key, value = "chinese", "headword", "forms"
     with lock:
         rows = db.execute(f"SELECT {key}, {value} FROM {table} WHERE {key} IN ({marks})", list(words)).fetchall()
     return {w: tuple(h.split()) for w, h in rows}
@@ -174,7 +177,8 @@ def unwritten_names(concepts: Sequence[Concept], capitalised: Sequence[tuple[str
     else:
         # jieba's search terms include the dictionary words inside longer ones, also across their parts (海地
         # "Haiti" in 青海地区): a word inside a longer term of the question is judged as part of it
-        asked = [c for c in concepts if 2 <= len(c.word) <= LONGEST_RUN and not any(c.word in w and c.word != w for w in words)]
+        asked = [c for c in concepts
+                 if 2 <= len(c.word) <= LONGEST_RUN and not any(c.word in w and c.word != w for w in words)]
     if not asked:
         return ()
     # the dictionary first (0.04 ms), so that only a name is looked for in the documents: `has_word` may have to

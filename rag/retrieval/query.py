@@ -36,13 +36,13 @@ ASKED_AFTER_HOW = frozenset("long far old big large high tall fast often soon ea
 # In a question about the document itself, words naming the document or its publication say nothing about
 # which header line answers ("这篇文章是哪天发布的" -> the date line has neither 文章 nor 发布): they are
 # dropped, or replaced by the header word they point at.
-DOCUMENT_WORDS = frozenset("""作者 记者 发 发布 发表 刊登 刊发 出版 撰写 写 文章 本文 新闻 报道 稿子 稿件 出自 published publish posted post released
-    release article story piece news report wrote written write""".split())
+DOCUMENT_WORDS = frozenset("""作者 记者 发 发布 发表 刊登 刊发 出版 撰写 写 文章 本文 新闻 报道 稿子 稿件 出自
+    published publish posted post released release article story piece news report wrote written write""".split())
 # A news report names its writer 记者 ("新华社北京3月5日电（记者王磊）"), an article 作者.
 BYLINE = ("作者", "记者")
-HEADER_SYNONYMS = {"作者": BYLINE, "记者": BYLINE, "wrote": BYLINE, "written": BYLINE, "write": BYLINE, "writer": BYLINE, "author": BYLINE,
-                   "reporter": BYLINE, "editor": ("编辑",), "edited": ("编辑",), "写": BYLINE, "撰写": BYLINE,
-                   "出自": ("来源", "出处")}
+HEADER_SYNONYMS = {"作者": BYLINE, "记者": BYLINE, "wrote": BYLINE, "written": BYLINE, "write": BYLINE,
+                   "writer": BYLINE, "author": BYLINE, "reporter": BYLINE, "editor": ("编辑",), "edited": ("编辑",),
+                   "写": BYLINE, "撰写": BYLINE, "出自": ("来源", "出处")}
 
 
 @dataclass(frozen=True)
