@@ -96,8 +96,9 @@ def _write_names(path: Path) -> None:
             if not _romanised(w, syllables):
                 english.setdefault(w, set()).add(e.headword)
         for sense in senses:  # a name of one word (Google, Gemini, Microsoft Corporation); not Blue (Blue House)
-            if len(sense - FIRM) == 1 and not sense & CALENDAR and not _romanised(w := min(sense - FIRM), syllables):
-                whole.setdefault(w, set()).add(e.headword)
+            name = sense - FIRM
+            if len(name) == 1 and not sense & CALENDAR and not _romanised(word := next(iter(name)), syllables):
+                whole.setdefault(word, set()).add(e.headword)
     from rag.jieba_on_disk import write_sqlite
 
     def fill(db: sqlite3.Connection) -> None:
@@ -164,42 +165,47 @@ def _places(demonym: str) -> list[str]:
     return [w for w in dict.fromkeys((*cut, cut[2] + "a", cut[2] + "y", demonym + "y")) if len(w) >= 3]
 
 
+def _english_names(runs: Sequence[tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The capitalised words of an English question (`capitalised_runs`) that name something, each with the
+    Chinese that writes it."""
+    places = {run[0]: _places(run[0]) for run in runs if len(run) == 1}
+    found = dictionary_names(sorted({w for run in runs for w in run} | {p for ps in places.values() for p in ps}),
+                             english=True)
+    names: dict[str, tuple[str, ...]] = {}
+    for run in runs:
+        if len(run) == 1:
+            # an adjective of a place the documents write is written ("Japanese" where they write 日本)
+            if run[0] in found:
+                names[run[0]] = tuple(h for w in (run[0], *places[run[0]]) for h in found.get(w, ()))
+            continue
+        # a run names one thing, what all its words name ("Silicon Valley": 硅谷); in one whose words share none,
+        # a word is judged alone if it is a whole name ("Google Gemini": Google, 谷歌), not if it is part of one
+        # ("Blue Line": blue names 青瓦台 "Blue House"; "Dario Amodei" names nothing)
+        shared = set.intersection(*(set(found.get(w, ())) for w in run))
+        alone = {} if shared else dictionary_names(run, english=True, whole=True)
+        names.update((w, tuple(sorted(shared)) or alone.get(w, ())) for w in run)
+    return {w: h for w, h in names.items() if h}
+
+
 def unwritten_names(concepts: Sequence[Concept], capitalised: Sequence[tuple[str, ...]], english: bool,
                     has_word: Callable[[str], bool]) -> tuple[str, ...]:
     """Of a question's topic words, those naming what CC-CEDICT calls a name and the documents never write, nor
     any alternative of it: a Chinese question's headword, an English question's capitalised word (`capitalised`:
     its runs, `capitalised_runs`) whose Chinese names are all absent. `has_word` tells whether the documents hold
     a word."""
-    words = [c.word for c in concepts]
     if english:
         in_runs = {w for run in capitalised for w in run}
         asked = [c for c in concepts if c.word in in_runs]
     else:
         # jieba's search terms include the dictionary words inside longer ones, also across their parts (海地
         # "Haiti" in 青海地区): a word inside a longer term of the question is judged as part of it
+        words = [c.word for c in concepts]
         asked = [c for c in concepts
                  if 2 <= len(c.word) <= LONGEST_RUN and not any(c.word in w and c.word != w for w in words)]
     if not asked:
         return ()
     # the dictionary first (0.04 ms), so that only a name is looked for in the documents: `has_word` may have to
     # read the index's CC-CEDICT words (0.2 s at 1.4 M characters, once)
-    if not english:
-        names = dictionary_names([c.word for c in asked], english)
-    else:
-        found = dictionary_names(sorted({w for run in capitalised for w in (*run, *_places(run[0]))}), english)
-        names = {}
-        for run in capitalised:
-            if len(run) == 1:
-                # an adjective of a place the documents write is written ("Japanese" where they write 日本)
-                chinese = [h for w in (run[0], *_places(run[0])) for h in found.get(w, ())]
-                names[run[0]] = tuple(chinese) if run[0] in found else ()
-            else:
-                # a run names one thing, what all its words name ("Silicon Valley": 硅谷); in one whose words share
-                # none, a word is judged alone if it is a whole name ("Google Gemini": Google, 谷歌), not if it is
-                # part of one ("Blue Line": blue names 青瓦台 "Blue House"; "Dario Amodei" names nothing)
-                shared = set.intersection(*(set(found.get(w, ())) for w in run))
-                alone = {} if shared else dictionary_names(run, english, whole=True)
-                names.update((w, tuple(sorted(shared)) or alone.get(w, ())) for w in run)
-        names = {w: h for w, h in names.items() if h}
+    names = _english_names(capitalised) if english else dictionary_names([c.word for c in asked], english=False)
     return tuple(c.word for c in asked if c.word in names
                  and not any(map(has_word, (*(c.alternatives or (c.word,)), *names[c.word]))))

@@ -193,10 +193,12 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             alternatives = HEADER_SYNONYMS.get(term, ())
             if not alternatives:
                 continue
-        elif LATIN_WORD.fullmatch(term) and (not in_corpus(term) or (not chinese and _renderings(term, glossary))):
+        elif LATIN_WORD.fullmatch(term) and not (chinese and in_corpus(term)):
             # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps"). An English
             # word the documents also hold (a name's "Harbor University" after 海港大学) is found in Chinese too.
-            alternatives = tuple(dict.fromkeys((term, *_renderings(term, glossary), *HEADER_SYNONYMS.get(term, ()))))
+            renderings = _renderings(term, glossary)
+            if renderings or not in_corpus(term):
+                alternatives = tuple(dict.fromkeys((term, *renderings, *HEADER_SYNONYMS.get(term, ()))))
         elif number := numbers.get(term):
             in_range = numbers_between(number.low, number.high, number.percent) if number.found_by_value else []
             alternatives = tuple(dict.fromkeys(a for a in (term, number.in_digits(), *in_range) if a))
