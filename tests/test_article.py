@@ -59,16 +59,19 @@ def test_questions_in_everyday_words(article_engine):
     assert report.answer_accuracy >= 0.29 and report.refusals >= 7 and report.false_refusals <= 20
 
 
-@pytest.mark.parametrize("name, floor", [("english_readers", (0.93, 4, 2)), ("taiwan_readers", (0.86, 8, 4))])
+@pytest.mark.parametrize("name, floor", [("english_readers", (0.93, 4, 2, 1.0)), ("taiwan_readers", (0.86, 8, 4, 1.0)),
+                                         ("plain_readers", (0.63, 6, 9, 0.96))])
 def test_questions_readers_of_english_and_of_taiwan_would_ask(article_engine, name, floor):
     # tests/data/english_readers.jsonl and taiwan_readers.jsonl: 30 questions the article answers and 10 on its
     # topics that it does not, asked as an English reader and as a reader from Taiwan (Traditional script, Taiwan's
     # words) would type them, written at stop 23 by helpers who saw only the article. As first measured: English
     # 0.933, 4 of 10 refused, 2 false refusals; Taiwan 0.800, 8 of 10, 6 ("編輯是哪位" and "文章什麼時候發的？" refused:
-    # 哪位 and 发 were topic words), 0.867, 8 of 10, 4 with stop 23's fixes. Floors, not goals.
+    # 哪位 and 发 were topic words), 0.867, 8 of 10, 4 with stop 23's fixes. plain_readers.jsonl, the same in a
+    # mainland reader's everyday words ("OpenAI 最近一次融资后值多少钱"), written at stop 24 by a helper who saw only
+    # the article: 0.633, 6 of 10, 9 (the right passage first for 25 of 30). Floors, not goals.
     report = evaluate(article_engine, read_cases(REPO / "tests" / "data" / f"{name}.jsonl"), REPO / "index", repeat=1)
-    accuracy, refusals, false_refusals = floor
-    assert report.hit_at_5 == 1.0 and report.citation_validity == 1.0
+    accuracy, refusals, false_refusals, hit_at_5 = floor
+    assert report.hit_at_5 >= hit_at_5 and report.citation_validity == 1.0
     assert report.answer_accuracy >= accuracy and report.refusals >= refusals and report.false_refusals <= false_refusals
 
 

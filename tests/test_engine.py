@@ -314,14 +314,14 @@ def test_a_number_in_words_too_vague_for_the_index_is_found_only_as_written(tmp_
     assert concepts["四十二"] == ("四十二", "42")
 
 
-def evaluate_folder(tmp_path, name: str):
+def evaluate_folder(tmp_path, name: str, hit_at_5: float = 0.95):
     """The report of tests/data/NAME.jsonl over an index built from the documents in tests/data/NAME/."""
     from rag.evaluation import evaluate, read_cases
 
     folder = REPO / "tests" / "data" / name
     index = build_index(tmp_path, {f.name: f.read_bytes() for f in sorted(folder.iterdir())})
     report = evaluate(rag.load(index), read_cases(REPO / "tests" / "data" / f"{name}.jsonl"), index, repeat=1)
-    assert report.citation_validity == 1.0 and report.hit_at_5 >= 0.95
+    assert report.citation_validity == 1.0 and report.hit_at_5 >= hit_at_5
     return report
 
 
@@ -362,3 +362,48 @@ def test_news_reports_and_encyclopedia_pages_nobody_tuned_for(tmp_path):
     assert news.answer_accuracy >= 0.54 and news.refusals >= 4 and news.false_refusals <= 19
     pages = evaluate_folder(tmp_path / "encyclopedia", "encyclopedia")
     assert pages.answer_accuracy >= 0.65 and pages.refusals >= 1 and pages.false_refusals <= 13
+
+
+def test_notices_and_profiles_nobody_tuned_for(tmp_path):
+    # tests/data/notices (a city's subsidy notice with numbered clauses, a company's leave rules, a Taiwan hospital's
+    # outpatient guide in Traditional script, an appliance recall) and tests/data/profiles (a scientist's
+    # biography, an interview transcript, a Taiwan township's page in Traditional script, a 19th-century shipwreck),
+    # written at stop 24 by helpers who never saw the engine: 48 questions each in the text's words, in a reader's
+    # own words and in English, and 16 on their topics that they do not answer. As first measured (stop 23's code):
+    # notices 0.583, 10 of 16 refused, 12 false refusals, the right passage in the first five for only 0.81 (a
+    # sentence repeating the notice's subject, "现就开展2026年度居家适老化改造补贴工作", outranks the one that
+    # answers); profiles 0.479, 7 of 16, 18, 0.92 (English questions naming a person with the Chinese in brackets
+    # were read as Chinese, so each English word the pages lack was a name they lack: all refused); with such a
+    # question read as English, 0.667, 4 of 16 (three refused before only for that), 7. Floors, not goals.
+    notices = evaluate_folder(tmp_path / "notices", "notices", hit_at_5=0.8)
+    assert notices.answer_accuracy >= 0.58 and notices.refusals >= 10 and notices.false_refusals <= 12
+    profiles = evaluate_folder(tmp_path / "profiles", "profiles", hit_at_5=0.9)
+    assert profiles.answer_accuracy >= 0.66 and profiles.refusals >= 4 and profiles.false_refusals <= 7
+
+
+@pytest.mark.parametrize("question, language", [
+    ("Where was Lin Yanqiu (林砚秋) sent to do labour from 1968 to 1972?", "en"),
+    ("How many people work at 青苔工作室 now?", "en"),
+    ("Who founded 青苔工作室?", "en"),
+    ("GPT-5.4 Pro 每生成一百万个 token 要花多少钱？", "zh-Hans"),
+    ("Claude Code 的用户有多少？", "zh-Hans"),
+    ("《This Is Where I Came In》是Bee Gees的第几张原创专辑？", "zh-Hans"),
+    ("「Early cultivators of science in Japan」是誰的論文作品?", "zh-Hant"),
+])
+def test_a_question_is_in_the_language_of_its_words_outside_brackets(question, language):
+    assert read_question(question, to_simplified(question)).language == language
+
+
+def test_an_english_question_naming_a_chinese_name_in_brackets_is_answered_in_english(tmp_path):
+    # Helpers' English questions wrote the name as the document does, in brackets ("Lin Yanqiu (林砚秋)"): read as
+    # Chinese, every English word the document lacks ("labour", "sent") was a name it lacks, so all were refused,
+    # and in Chinese (tests/data/profiles: 0.479 -> 0.667).
+    text = ("林砚秋（1924年3月17日—2009年11月2日），材料科学家，生于梧溪县。\n\n"
+            "1968年至1972年，林砚秋被下放到北沙农场劳动，其间仍坚持阅读专业文献。\n\n"
+            "1979年，林砚秋出任雁川材料研究所所长，任职至1990年。\n")
+    engine = rag.load(build_index(tmp_path, {"lin.txt": text}))
+    answer = engine.ask("Where was Lin Yanqiu (林砚秋) sent to do labour from 1968 to 1972?")
+    assert answer.answerable and any("北沙农场" in c.quote for c in answer.citations)
+    assert answer.text.startswith("From the documents (quoted in Chinese):")
+    refused = engine.ask("Which prize did Wang Fang (王芳) win in 2001?")
+    assert not refused.answerable and refused.text == "The documents do not say. (文中没有提到这个问题的答案。)"

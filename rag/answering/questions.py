@@ -13,6 +13,15 @@ MAX_CHARS = 1000
 HTML_TAG = re.compile(r"<[^<>]{0,200}>")
 CJK = re.compile(r"[\u3400-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
+# An English question may name what it asks about as the documents write it ("Where was Lin Yanqiu (林砚秋) sent?",
+# "How many people work at 青苔工作室 now?"), and a Chinese one may name an English title or firm ("《This Is Where I
+# Came In》是Bee Gees的第几张专辑？"). Outside brackets and quotes, the one with more English words than Chinese
+# characters is English, and so is one opening with an English question word and another English word ("Who founded
+# 青苔工作室?").
+ENGLISH_OPENING = re.compile(r"\s*(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can)\s+[a-z]",
+                             re.IGNORECASE)
+QUOTED = re.compile(r"\([^()]*\)|（[^（）]*）|《[^《》]*》|「[^「」]*」|“[^“”]*”|\"[^\"]*\"")
+LATIN_WORDS = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 DEFINITION = re.compile(r"^(?:什么是|何为)?\s*(.{1,30}?)\s*(?:是什么意思|是什么|指什么|是指什么|是啥)[?？]?$"
                         r"|^(?:什么是|什么叫|何为|何谓)\s*(.{1,30}?)\s*[?？]?$"
@@ -59,7 +68,9 @@ def read_question(question: object, simplified: str) -> Question:
     search_text = HTML_TAG.sub(" ", text).strip()
     if not re.search(r"\w", search_text):
         raise QuestionError("the question has no words in it (only HTML or symbols); ask in words about the documents")
-    if CJK.search(search_text):
+    unquoted = QUOTED.sub(" ", search_text)
+    english = ENGLISH_OPENING.match(search_text) or len(LATIN_WORDS.findall(unquoted)) > max(2, len(CJK.findall(unquoted)))
+    if CJK.search(search_text) and not english:
         language = "zh-Hant" if simplified != text else "zh-Hans"
     else:
         language = "en" if LATIN.search(search_text) else "zh-Hans"
