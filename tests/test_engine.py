@@ -375,8 +375,9 @@ def test_notices_and_profiles_nobody_tuned_for(tmp_path):
     # answers); profiles 0.479, 7 of 16, 18, 0.92 (English questions naming a person with the Chinese in brackets
     # were read as Chinese, so each English word the pages lack was a name they lack: all refused); with such a
     # question read as English, 0.667, 4 of 16 (three refused before only for that), 7. Floors, not goals.
-    notices = evaluate_folder(tmp_path / "notices", "notices", hit_at_5=0.8)
-    assert notices.answer_accuracy >= 0.58 and notices.refusals >= 10 and notices.false_refusals <= 12
+    # With the header lines under a title read as part of it (below): notices 0.646, 10 of 16, 10, 0.875.
+    notices = evaluate_folder(tmp_path / "notices", "notices", hit_at_5=0.87)
+    assert notices.answer_accuracy >= 0.64 and notices.refusals >= 10 and notices.false_refusals <= 10
     profiles = evaluate_folder(tmp_path / "profiles", "profiles", hit_at_5=0.9)
     assert profiles.answer_accuracy >= 0.66 and profiles.refusals >= 4 and profiles.false_refusals <= 7
 
@@ -407,3 +408,22 @@ def test_an_english_question_naming_a_chinese_name_in_brackets_is_answered_in_en
     assert answer.text.startswith("From the documents (quoted in Chinese):")
     refused = engine.ask("Which prize did Wang Fang (王芳) win in 2001?")
     assert not refused.answerable and refused.text == "The documents do not say. (文中没有提到这个问题的答案。)"
+
+
+NOTICE = ("江屿市人民政府办公室\n关于开展2026年度居家适老化改造补贴工作的通知\n江屿府办发〔2026〕12号\n\n"
+          "为积极应对人口老龄化，经市政府同意，现就开展2026年度居家适老化改造补贴工作有关事项通知如下。\n\n"
+          "一、补贴标准\n\n基础类改造每户补贴不超过8000元，由区民政局直接拨付给施工企业。\n\n"
+          "二、申请程序\n\n申请人于2026年3月1日至2026年8月31日期间，向户籍所在地街道提出书面申请。\n\n"
+          "街道应在收到申请后10个工作日内完成入户评估。\n")
+
+
+def test_the_header_lines_under_a_title_say_what_the_document_is_about(tmp_path):
+    # The notice's subject is in the line under its title (the issuing office): the sentence that repeats it
+    # ("现就开展2026年度居家适老化改造补贴工作…") was quoted alone for both questions, as what the question's words
+    # the title lacks are found in. Read with the header lines under the title, those words are the subject, and
+    # the sentences that answer win on the rest.
+    engine = rag.load(build_index(tmp_path, {"notice.txt": NOTICE}))
+    answer = engine.ask("江屿市2026年度居家适老化改造补贴的申请受理时间是什么？")
+    assert answer.citations[0].quote == "申请人于2026年3月1日至2026年8月31日期间，向户籍所在地街道提出书面申请。"
+    answer = engine.ask("居家适老化改造补贴每户最多补多少钱？")
+    assert "基础类改造每户补贴不超过8000元，由区民政局直接拨付给施工企业。" in [c.quote for c in answer.citations]

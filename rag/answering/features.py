@@ -94,6 +94,14 @@ def under_headers(texts: list[str], table_header: np.ndarray, joiner: str = "") 
     return [texts[h] + joiner + t if h >= 0 else t for h, t in zip(table_header.tolist(), texts)]
 
 
+def _title_block(corpus: Corpus, first: int) -> str:
+    """The document's title (its `first` sentence) and the header lines right under it, as one text."""
+    end = first + 1
+    while end <= corpus.last[first] and corpus.header[end]:
+        end += 1
+    return "".join(corpus.squashed[first:end])
+
+
 def _whole_line(s: Sentence, text: str) -> bool:
     return text[s.end : s.end + 1] in ("", "\n", "\r") and (s.start == 0 or text[s.start - 1] == "\n")
 
@@ -193,7 +201,7 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     titled = corpus.title[first]
     # Every text a feature reads, once: the candidates, their neighbours and titles, each window (the sentence
     # with both neighbours: a word can run across their boundary) and each title with the heading above.
-    read = np.unique(np.concatenate([ids, previous, following, np.where(titled, first, -1)]))
+    read = np.unique(np.concatenate([ids, previous, following]))
     read = read[read >= 0]
     column = {int(s): c for c, s in enumerate(read.tolist())}
     texts = [sq[s] for s in read.tolist()] + [""]
@@ -203,7 +211,13 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     own = [column[i] for i in ids.tolist()]
     before = [column[j] if j >= 0 else empty for j in previous.tolist()]
     after = [column[j] if j >= 0 else empty for j in following.tolist()]
-    title = [column[f] if t else empty for f, t in zip(first.tolist(), titled.tolist())]
+    # A document's title with the header lines under it ("江屿市人民政府办公室" over "关于开展2026年度居家适老化改造
+    # 补贴工作的通知"): what every sentence of it is about. Not for a question about the document itself, whose
+    # answer is one of those header lines (its author, date, source).
+    blocks = {f: sq[f] if view.about_document else _title_block(corpus, f) for f in dict.fromkeys(first[titled].tolist())}
+    block_at = {f: len(texts) + k for k, f in enumerate(blocks)}
+    texts += list(blocks.values())
+    title = [block_at[f] if t else empty for f, t in zip(first.tolist(), titled.tolist())]
     windows = [texts[b] + texts[o] + texts[a] for b, o, a in zip(before, own, after)]
     headed = [texts[t] + (sq[h] if h >= 0 else "") for t, h in zip(title, heading.tolist())]
     distinct_headed = {t: len(texts) + n + c for c, t in enumerate(dict.fromkeys(headed))}
