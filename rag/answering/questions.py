@@ -61,6 +61,11 @@ def check_question(question: object) -> str:
     return text
 
 
+def _english_naming_chinese(text: str) -> bool:
+    unquoted = QUOTED.sub(" ", text)
+    return bool(ENGLISH_OPENING.match(text)) or len(LATIN_WORDS.findall(unquoted)) > max(2, len(CJK.findall(unquoted)))
+
+
 def read_question(question: object, simplified: str) -> Question:
     """`simplified` is the question converted to Simplified script, used to tell Traditional questions apart."""
     text = check_question(question)
@@ -68,9 +73,7 @@ def read_question(question: object, simplified: str) -> Question:
     search_text = HTML_TAG.sub(" ", text).strip()
     if not re.search(r"\w", search_text):
         raise QuestionError("the question has no words in it (only HTML or symbols); ask in words about the documents")
-    unquoted = QUOTED.sub(" ", search_text)
-    english = ENGLISH_OPENING.match(search_text) or len(LATIN_WORDS.findall(unquoted)) > max(2, len(CJK.findall(unquoted)))
-    if CJK.search(search_text) and not english:
+    if CJK.search(search_text) and not _english_naming_chinese(search_text):
         language = "zh-Hant" if simplified != text else "zh-Hans"
     else:
         language = "en" if LATIN.search(search_text) else "zh-Hans"
