@@ -274,11 +274,13 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 
 
 # A range is one answer, a year of another calendar keeps its Gregorian year, a count is in the unit asked for
-# even when another number stands nearer the question's words, a name runs on past its dots, keeps no preposition
-# jieba joined to it, and is given in Chinese when its Latin spelling follows in brackets.
+# even when another number stands nearer the question's words (a sum of money asked by what it pays for, 经费, too),
+# a name runs on past its dots, keeps no preposition jieba joined to it, and is given in Chinese when its Latin
+# spelling follows in brackets.
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
-        "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。\n")
+        "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
+        "2016 年，镇上 2 座石桥的修缮经费为 360 万元。\n")
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +296,7 @@ def town_engine(tmp_path_factory):
     ("钟楼是谁设计的？", "约翰·海克特·麦克阿瑟", "克特·麦克阿瑟"),
     ("图书馆是谁建造的？", "威廉·史密斯", "由威廉·史密斯"),
     ("谁修好了镇上的水车？", "马克·吐温", "Mark Twain"),
+    ("石桥的修缮经费是多少？", "360 万元", "2 座"),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]

@@ -47,10 +47,17 @@ UNITS_OF_MEASURE = {"多少钱": CURRENCIES, "多高": "米|公里|千米|英尺
                     "比例": "%", "百分": "%", "份额": "%", "占比": "%", "几成": "%|成"}
 
 
+# A count of money asked by what it pays for ("总经费为多少", "学费是多少"), not by 多少钱.
+MONEY = re.compile(r"钱|经费|费用|报酬|学费|价格|售价|票价|定价|工资|薪水|薪资|收入|营收|营业额|利润|成本|预算|补助|补贴|"
+                   r"资金|金额|花费|造价|市值|估值|罚款|赔偿|奖金|捐款")
+
+
 def asked_units(normalised_question: str) -> str:
     """The units the question's count is asked in, as a regex alternation ("" when it names none)."""
     units = [m.group(1) for m in ASKED_UNIT.finditer(normalised_question)]
     units += [u for phrase, u in UNITS_OF_MEASURE.items() if phrase in normalised_question]
+    if MONEY.search(normalised_question) and ("多少" in normalised_question or "几" in normalised_question):
+        units.append(CURRENCIES)
     return "|".join(dict.fromkeys(units))
 
 
