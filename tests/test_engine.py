@@ -378,9 +378,10 @@ def test_notices_and_profiles_nobody_tuned_for(tmp_path):
     # answers); profiles 0.479, 7 of 16, 18, 0.92 (English questions naming a person with the Chinese in brackets
     # were read as Chinese, so each English word the pages lack was a name they lack: all refused); with such a
     # question read as English, 0.667, 4 of 16 (three refused before only for that), 7. Floors, not goals.
-    # With the header lines under a title read as part of it (below): notices 0.646, 10 of 16, 10, 0.875.
+    # With the header lines under a title read as part of it (below): notices 0.646, 10 of 16, 10, 0.875. With an
+    # amount found as the 钱 of "多少钱" in the sentence writing it (stop 26): 0.688, 10 of 16, 8.
     notices = evaluate_folder(tmp_path / "notices", "notices", hit_at_5=0.87)
-    assert notices.answer_accuracy >= 0.64 and notices.refusals >= 10 and notices.false_refusals <= 10
+    assert notices.answer_accuracy >= 0.68 and notices.refusals >= 10 and notices.false_refusals <= 8
     profiles = evaluate_folder(tmp_path / "profiles", "profiles", hit_at_5=0.9)
     assert profiles.answer_accuracy >= 0.66 and profiles.refusals >= 4 and profiles.false_refusals <= 7
 

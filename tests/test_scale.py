@@ -80,11 +80,13 @@ def top(values, k):
     return part[np.argsort(-values[part], kind="stable")]
 
 
-def coverage(concepts, text):
+def coverage(concepts, text, own=""):
+    """`own`: the candidate's own text, where a concept's `in_sentence` forms count too (for it and its window)."""
     total = sum(c.weight for c in concepts)
     if total == 0:
         return 1.0
-    return sum(c.weight for c in concepts if any(a in text for a in c.alternatives)) / total
+    return sum(c.weight for c in concepts
+               if any(a in text for a in c.alternatives) or any(a in own for a in c.in_sentence)) / total
 
 
 def bigrams(text):
@@ -108,10 +110,11 @@ def text_features(corpus, view, query, candidates):
         title = sq[first] if corpus.title[first] else ""
         heading_text = sq[heading] if heading >= 0 else ""
         others = tuple(c for c in concepts if not any(a in title for a in c.alternatives))
-        rest = [coverage(others, t) for t in (text, window, before, after)] if others else [0.0] * 4
+        rest = ([coverage(others, text, text), coverage(others, window, text), coverage(others, before),
+                 coverage(others, after)] if others else [0.0] * 4)
         share = lambda t: sum(1 for g in view.bigrams if g in t) / len(view.bigrams) if view.bigrams else 0.0
         own = bigrams(text)
-        rows.append([coverage(concepts, text), coverage(concepts, window),
+        rows.append([coverage(concepts, text, text), coverage(concepts, window, text),
                      coverage(concepts, before) if before else 0.0, coverage(concepts, after) if after else 0.0,
                      coverage(concepts, title + heading_text), *rest, share(text), share(window),
                      sum(1 for g in own if g not in view.squashed) / len(own) if own else 0.0,
@@ -222,7 +225,8 @@ def test_analyse_gives_what_the_format_3_engine_gave_on_real_articles(cmrc_slice
     asked = [(q["question"], None) for a in articles for p in a["paragraphs"] for q in p["qas"]]
     asked += [(q, train.seed_name(a)) for a in articles[:5] for q in [a["paragraphs"][0]["qas"][0]["question"]]]
     asked += [("a", None), ("What is the population?", None), ("2009年发生了什么？", None),
-              ("有一百多个什么？", None), ("百分之十的人住在哪里？", None), ("二〇〇九年发生了什么？", None)]
+              ("有一百多个什么？", None), ("百分之十的人住在哪里？", None), ("二〇〇九年发生了什么？", None),
+              ("建这座建筑花了多少钱？", None)]
     assert len(asked) > 80
     for text, left_out in asked:
         q = engine._read(text)
@@ -248,6 +252,24 @@ def test_a_word_across_two_sentences_counts_in_their_window_only(tmp_path):
     in_one = sum(c.weight for c in concepts if any(a in t for a in c.alternatives for t in ("北京", "大学生活很忙。", "图书馆很大。")))
     window = got.features[row, CANDIDATE_FEATURES.index("cover_window")]
     assert window == coverage(concepts, "北京大学生活很忙。图书馆很大。") > in_one / sum(c.weight for c in concepts)
+    columns = [CANDIDATE_FEATURES.index(name) for name in TEXT_FEATURES]
+    assert np.array_equal(got.features[:, columns], text_features(engine._corpus, got.view, got.query, got.candidates))
+
+
+def test_an_amount_is_the_money_asked_for_only_where_the_sentence_writes_it(tmp_path):
+    """"多少钱" is answered by an amount ("600元"), not by the word 钱: it counts in the sentence that writes one and
+    in that sentence's window, not in a neighbour's (the check-up is free; the lunch allowance is what costs)."""
+    engine = rag.load(build_index(tmp_path, {"a.txt": "员工福利\n\n公司为员工提供午餐补助，每人每月600元。员工每年享有一次免费体检。\n"}))
+    got = engine.analyse(engine._read("员工体检要花多少钱？"))
+    money = next(c for c in got.query.concepts if c.word == "钱")
+    assert money.alternatives == ("钱",) and "0元" in money.in_sentence and "美元" not in got.query.terms
+    rows = {engine._sentences[i].text: row for row, i in enumerate(got.candidates.tolist())}
+    cover, window = (CANDIDATE_FEATURES.index(name) for name in ("cover", "cover_window"))
+    weight = {c.word: c.weight for c in got.query.concepts}
+    total = sum(weight.values())
+    lunch, check_up = got.features[rows["公司为员工提供午餐补助，每人每月600元。"]], got.features[rows["员工每年享有一次免费体检。"]]
+    assert lunch[cover] == pytest.approx((weight["员工"] + weight["钱"]) / total)
+    assert check_up[window] == pytest.approx((weight["员工"] + weight["体检"]) / total)
     columns = [CANDIDATE_FEATURES.index(name) for name in TEXT_FEATURES]
     assert np.array_equal(got.features[:, columns], text_features(engine._corpus, got.view, got.query, got.candidates))
 

@@ -230,11 +230,19 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     for k, c in enumerate(concepts):
         for a in c.alternatives:
             found[:, k] |= np.array([a in t for t in texts], dtype=bool)
+    # An amount for the 钱 of "多少钱" counts where the candidate itself writes it, for the candidate and its
+    # window: a neighbour's price does not make a sentence about something else the answer.
+    in_own = np.zeros((n, len(concepts)), dtype=bool)
+    for k, c in enumerate(concepts):
+        for a in c.in_sentence:
+            in_own[:, k] |= np.array([a in texts[o] for o in own], dtype=bool)
+    own_found, window_found = found[own] | in_own, found[window] | in_own
     # Every sentence of an article is about its title's subject: the words that tell its sentences apart are
     # the question's other words ("伊丽莎白港机场有几条**跑道**"), the "rest".
     everything = np.ones((n, len(concepts)), dtype=bool)
     others = ~found[title]
-    shares = _coverages(concepts, found[own + before + after + window + title_heading + own + window + before + after],
+    shares = _coverages(concepts, np.concatenate([own_found, found[before + after], window_found, found[title_heading],
+                                                  own_found, window_found, found[before + after]]),
                         np.concatenate([everything] * 5 + [others] * 4)).reshape(9, n)
     cover, cover_previous, cover_next, cover_window, cover_title = shares[:5]
     cover_previous = np.where(previous >= 0, cover_previous, 0.0)

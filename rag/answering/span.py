@@ -153,7 +153,7 @@ def table_cell_span(row: str, header: str, query: Query) -> tuple[int, int] | No
     titles = [squash(m.group()) for m in CELL.finditer(header)]
     if not titles or len(cells) != len(titles):
         return None
-    found = lambda text: [c for c in query.concepts if any(a in text for a in c.alternatives)]
+    found = lambda text: [c for c in query.concepts if any(a in text for a in (*c.alternatives, *c.in_sentence))]
     weights = [0.0 if found(squash(cell.group())) else sum(c.weight for c in found(title)) for cell, title in zip(cells, titles)]
     best = max(range(len(titles)), key=lambda k: weights[k])
     if weights[best] <= 0:

@@ -22,6 +22,12 @@ from rag.tokens import LATIN_WORD, STOPWORDS, opencc_dictionary, squash, to_simp
 IDENTIFIER = re.compile(r"(?=[a-z0-9._+-]*[a-z])(?=[a-z0-9._+-]*\d)[a-z0-9][a-z0-9._+-]*|\d{3,}")
 ANSWER_KIND_AFTER = frozenset("哪个 哪些 什么 哪家 哪种 哪位 哪类 何种 怎样 which what".split())
 ANSWER_KIND_WEIGHT = 0.5
+# "多少钱" asks for a sum of money, which the documents write as one ("5000 亿美元", "3999 元"), not as 钱: after
+# 多少 or 几, 钱 is found in a sentence that writes an amount in a currency (`Concept.in_sentence`).
+MONEY_WORD = "钱"
+CURRENCY_FORMS = (*(f"{d}元" for d in "0123456789"), "十元", "百元", "千元", "万元", "亿元", "块钱", "美元", "欧元",
+                  "日元", "英镑", "港元", "港币", "人民币", "新台币", "韩元", "卢布", "法郎")
+ASKS_AMOUNT = frozenset(("多少", "几"))
 # Words that ask for a share ("涨了百分之多少", "有几成"): the kind of answer (rag/answering/kinds.py), not a topic
 # word, as the documents write the share in digits ("600%").
 ASKS_SHARE = frozenset("百分之 百分 几成".split())
@@ -50,6 +56,9 @@ class Concept:
     word: str
     weight: float
     alternatives: tuple[str, ...]  # corpus terms any of which counts as this word being found; empty = unfindable
+    # more forms that count as the word in a sentence, not in a document: an amount ("5000 亿美元") for the 钱 of
+    # "多少钱", which a document about anything that costs money writes
+    in_sentence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,7 +214,8 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
         elif not LATIN_WORD.fullmatch(term) and (variants := regional_variants(term)):
             alternatives = tuple(dict.fromkeys((term, *variants)))
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
-        concepts.setdefault(term, Concept(term, weight, alternatives))
+        in_sentence = CURRENCY_FORMS if term == MONEY_WORD and previous in ASKS_AMOUNT else ()
+        concepts.setdefault(term, Concept(term, weight, alternatives, in_sentence))
         search_terms.extend(t for a in alternatives or (term,) for t in (cut(a) if a != term else (a,)))
         previous = term
     if not concepts:  # a question made only of stopwords still searches with them
