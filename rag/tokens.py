@@ -80,7 +80,8 @@ STOPWORDS = frozenset(
     when where why how much many it its this that these those and or but not no can could should would will
     about into than then there their they them he she his her you your we our i me my
     have has had having get gets got go goes going went make makes made doing done out up over also all any both each
-    few more most other some such only own same so too very just now here again once""".split()
+    few more most other some such only own same so too very just now here again once
+    take takes took taken taking give gives gave given giving thing things""".split()
 )
 
 

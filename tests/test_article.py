@@ -38,11 +38,12 @@ def test_english_translations_of_the_questions(article_engine):
     # questions asked for kinds and words in parentheses stopped counting as translations); stop 18, numbers in
     # words, retrained: 0.822, 7 of 11, 8 (threshold 0.283 -> 0.300: one answer at 0.28 refused, one unanswerable
     # question at 0.28 too); stop 19, the index's size a fact of the model: 0.889, 6 of 11, 5; stop 21, a name
-    # CC-CEDICT writes in Chinese that the article lacks (Apple, Google): 0.889, 8 of 11, 5. English is barely in
-    # the training data: these figures are a floor, not a goal.
+    # CC-CEDICT writes in Chinese that the article lacks (Apple, Google): 0.889, 8 of 11, 5; stop 26, take, give and
+    # thing light words like have and get ("How long did it take…" looked for 先发, 占, 号): 0.933, 8 of 11, 3.
+    # English is barely in the training data: these figures are a floor, not a goal.
     report = evaluate(article_engine, read_cases(ENGLISH_SET), REPO / "index", repeat=1)
     assert report.hit_at_5 >= 0.95 and report.citation_validity == 1.0
-    assert report.answer_accuracy >= 0.88 and report.refusals >= 8 and report.false_refusals <= 5
+    assert report.answer_accuracy >= 0.93 and report.refusals >= 8 and report.false_refusals <= 3
 
 
 def test_questions_in_everyday_words(article_engine):
