@@ -13,6 +13,7 @@ EXTRA_SET = REPO / "tests" / "data" / "extra.jsonl"  # 40 questions written apar
 # 56 questions in English: the dev set's, the paraphrases' and extra.jsonl's, translated; never trained on
 ENGLISH_SET = REPO / "tests" / "data" / "english.jsonl"
 EVERYDAY_SET = REPO / "tests" / "data" / "everyday.jsonl"
+PARAPHRASE_SET = REPO.parent / "shared" / "eval" / "paraphrase.jsonl"
 
 TEXT = decode((REPO / "seeds" / ARTICLE).read_bytes())[0]
 
@@ -25,6 +26,15 @@ def test_dev_set_meets_the_thresholds(article_engine):
     assert report.citation_support >= 0.90
     assert report.citation_validity == 1.0
     assert report.refusals >= 4 and report.false_refusals <= 1
+
+
+def test_paraphrases_of_the_article_questions(article_engine):
+    # ../shared/eval/paraphrase.jsonl, 20 questions in other words (值多少钱 for 估值, 一天 for 单日), never trained on.
+    # 0.40 when issue 6 was filed, 0.750 with 4 false refusals from stop 19 to 25; 0.800, 3 at stop 26, "多少钱"
+    # found in an amount the sentence writes. The issue's 0.85 is not reached: a floor, not a goal.
+    report = evaluate(article_engine, read_cases(PARAPHRASE_SET), REPO / "index", repeat=1)
+    assert report.hit_at_5 >= 0.95 and report.citation_validity == 1.0
+    assert report.answer_accuracy >= 0.80 and report.false_refusals <= 3
 
 
 def test_questions_written_apart_from_the_dev_set(article_engine):

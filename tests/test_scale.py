@@ -80,13 +80,19 @@ def top(values, k):
     return part[np.argsort(-values[part], kind="stable")]
 
 
+def found_in(concept, text, own=""):
+    """A concept with `in_sentence` forms (the 钱 of "多少钱") is found only by them, in the candidate's own text
+    `own` (for it and its window); any other by its alternatives in `text`."""
+    if concept.in_sentence:
+        return any(a in own for a in concept.in_sentence)
+    return any(a in text for a in concept.alternatives)
+
+
 def coverage(concepts, text, own=""):
-    """`own`: the candidate's own text, where a concept's `in_sentence` forms count too (for it and its window)."""
     total = sum(c.weight for c in concepts)
     if total == 0:
         return 1.0
-    return sum(c.weight for c in concepts
-               if any(a in text for a in c.alternatives) or any(a in own for a in c.in_sentence)) / total
+    return sum(c.weight for c in concepts if found_in(c, text, own)) / total
 
 
 def bigrams(text):
@@ -109,7 +115,7 @@ def text_features(corpus, view, query, candidates):
         first, heading = int(corpus.first[i]), int(corpus.heading_of[i])
         title = sq[first] if corpus.title[first] else ""
         heading_text = sq[heading] if heading >= 0 else ""
-        others = tuple(c for c in concepts if not any(a in title for a in c.alternatives))
+        others = tuple(c for c in concepts if not found_in(c, title))
         rest = ([coverage(others, text, text), coverage(others, window, text), coverage(others, before),
                  coverage(others, after)] if others else [0.0] * 4)
         share = lambda t: sum(1 for g in view.bigrams if g in t) / len(view.bigrams) if view.bigrams else 0.0
@@ -258,8 +264,10 @@ def test_a_word_across_two_sentences_counts_in_their_window_only(tmp_path):
 
 def test_an_amount_is_the_money_asked_for_only_where_the_sentence_writes_it(tmp_path):
     """"多少钱" is answered by an amount ("600元"), not by the word 钱: it counts in the sentence that writes one and
-    in that sentence's window, not in a neighbour's (the check-up is free; the lunch allowance is what costs)."""
-    engine = rag.load(build_index(tmp_path, {"a.txt": "员工福利\n\n公司为员工提供午餐补助，每人每月600元。员工每年享有一次免费体检。\n"}))
+    in that sentence's window, not in a neighbour's (the check-up is free; the lunch allowance is what costs), and
+    钱 itself counts nowhere (a wallet, 钱包, is no price)."""
+    engine = rag.load(build_index(tmp_path, {"a.txt": "员工福利\n\n公司为员工提供午餐补助，每人每月600元。员工每年享有一次免费体检。"
+                                                      "员工可用钱包里的饭卡付款。\n"}))
     got = engine.analyse(engine._read("员工体检要花多少钱？"))
     money = next(c for c in got.query.concepts if c.word == "钱")
     assert money.alternatives == ("钱",) and "0元" in money.in_sentence and "美元" not in got.query.terms
@@ -270,6 +278,7 @@ def test_an_amount_is_the_money_asked_for_only_where_the_sentence_writes_it(tmp_
     lunch, check_up = got.features[rows["公司为员工提供午餐补助，每人每月600元。"]], got.features[rows["员工每年享有一次免费体检。"]]
     assert lunch[cover] == pytest.approx((weight["员工"] + weight["钱"]) / total)
     assert check_up[window] == pytest.approx((weight["员工"] + weight["体检"]) / total)
+    assert got.features[rows["员工可用钱包里的饭卡付款。"]][cover] == pytest.approx(weight["员工"] / total)
     columns = [CANDIDATE_FEATURES.index(name) for name in TEXT_FEATURES]
     assert np.array_equal(got.features[:, columns], text_features(engine._corpus, got.view, got.query, got.candidates))
 

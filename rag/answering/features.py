@@ -228,10 +228,11 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
     concepts = query.concepts
     found = np.zeros((len(texts), len(concepts)), dtype=bool)  # [t, k]: an alternative of concept k is in text t
     for k, c in enumerate(concepts):
-        for a in c.alternatives:
+        for a in () if c.in_sentence else c.alternatives:
             found[:, k] |= np.array([a in t for t in texts], dtype=bool)
     # An amount for the 钱 of "多少钱" counts where the candidate itself writes it, for the candidate and its
-    # window: a neighbour's price does not make a sentence about something else the answer.
+    # window: a neighbour's price does not make a sentence about something else the answer, nor does 钱 itself
+    # ("用钱包投票").
     in_own = np.zeros((n, len(concepts)), dtype=bool)
     for k, c in enumerate(concepts):
         for a in c.in_sentence:
