@@ -227,16 +227,16 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
 
     concepts = query.concepts
     found = np.zeros((len(texts), len(concepts)), dtype=bool)  # [t, k]: an alternative of concept k is in text t
-    for k, c in enumerate(concepts):
-        for a in () if c.in_sentence else c.alternatives:
-            found[:, k] |= np.array([a in t for t in texts], dtype=bool)
-    # An amount for the 钱 of "多少钱" counts where the candidate itself writes it, for the candidate and its
-    # window: a neighbour's price does not make a sentence about something else the answer, nor does 钱 itself
-    # ("用钱包投票").
+    # The 钱 of "多少钱" is found only by an amount the candidate itself writes, for the candidate and its window:
+    # a neighbour's price does not make a sentence about something else the answer, nor does 钱 itself ("用钱包投票").
     in_own = np.zeros((n, len(concepts)), dtype=bool)
     for k, c in enumerate(concepts):
-        for a in c.in_sentence:
-            in_own[:, k] |= np.array([a in texts[o] for o in own], dtype=bool)
+        if c.in_sentence:
+            for a in c.in_sentence:
+                in_own[:, k] |= np.array([a in texts[o] for o in own], dtype=bool)
+        else:
+            for a in c.alternatives:
+                found[:, k] |= np.array([a in t for t in texts], dtype=bool)
     own_found, window_found = found[own] | in_own, found[window] | in_own
     # Every sentence of an article is about its title's subject: the words that tell its sentences apart are
     # the question's other words ("伊丽莎白港机场有几条**跑道**"), the "rest".

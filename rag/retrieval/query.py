@@ -23,7 +23,8 @@ IDENTIFIER = re.compile(r"(?=[a-z0-9._+-]*[a-z])(?=[a-z0-9._+-]*\d)[a-z0-9][a-z0
 ANSWER_KIND_AFTER = frozenset("哪个 哪些 什么 哪家 哪种 哪位 哪类 何种 怎样 which what".split())
 ANSWER_KIND_WEIGHT = 0.5
 # "多少钱" asks for a sum of money, which the documents write as one ("5000 亿美元", "3999 元"), not as 钱: after
-# 多少 or 几, 钱 is found in a sentence that writes an amount in a currency (`Concept.in_sentence`).
+# 多少 or 几, 钱 is found in a sentence only where it writes an amount in a currency (`Concept.in_sentence`). These
+# forms leave out a bare 元 (公元, 单元); the answer marks' currencies are `rag.answering.kinds.CURRENCIES`.
 MONEY_WORD = "钱"
 CURRENCY_FORMS = (*(f"{d}元" for d in "0123456789"), "十元", "百元", "千元", "万元", "亿元", "块钱", "美元", "欧元",
                   "日元", "英镑", "港元", "港币", "人民币", "新台币", "韩元", "卢布", "法郎")
@@ -56,8 +57,9 @@ class Concept:
     word: str
     weight: float
     alternatives: tuple[str, ...]  # corpus terms any of which counts as this word being found; empty = unfindable
-    # more forms that count as the word in a sentence, not in a document: an amount ("5000 亿美元") for the 钱 of
-    # "多少钱", which a document about anything that costs money writes
+    # When set, the forms that find the word in a candidate sentence and its window, instead of `alternatives`,
+    # and nowhere else in a sentence's context: an amount ("5000 亿美元") for the 钱 of "多少钱", never 钱 itself
+    # (钱包). Documents are still found by `alternatives`: one about anything that costs money writes amounts.
     in_sentence: tuple[str, ...] = ()
 
 
