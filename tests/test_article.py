@@ -224,10 +224,15 @@ def test_a_person_named_in_latin_script_is_the_marked_answer(article_engine, que
     ("谁的年化收入有两百五十亿美元？", "维持着 250 亿美元的年化收入"),
     ("哪家公司的年增速是百分之六百？", "ARR 正以 600% 的年增速狂奔"),
     ("哪个模型的输入价格是每百万 token 三十美元？", "输入价格高达 30 美元/百万 token"),
+    ("Which open-source library has 12.5 million lines of code?", "1250 万行代码的 vLLM 开源库"),
+    ("Whose annualized revenue is $25 billion?", "维持着 250 亿美元的年化收入"),
+    ("Which company's valuation reached $500 billion?", "最新融资轮估值站上 5000 亿美元"),
+    ("Which app had over 100,000 downloads in a single day?", "Claude 单日下载量突破 10.2 万次"),
 ])
 def test_a_number_written_in_words_finds_the_number_written_in_digits(article_engine, question, quoted):
     # Before, jieba's pieces of the number (一千, 二百, 五十万, ...) were each a topic word found nowhere: the first
-    # four were refused (confidence 0.16, 0.10, 0.19, 0.02).
+    # four were refused (confidence 0.16, 0.10, 0.19, 0.02). Likewise "12.5", "million" and "billion" of an English
+    # number (stop 27): the first English one was refused (0.18), the next two quoted 数十亿美元 first.
     answer = article_engine.ask(question)
     assert answer.answerable and quoted in answer.citations[0].quote
 

@@ -414,6 +414,25 @@ def test_an_english_question_naming_a_chinese_name_in_brackets_is_answered_in_en
     assert not refused.answerable and refused.text == "The documents do not say. (文中没有提到这个问题的答案。)"
 
 
+CITIES = ("# 三座城市\n\n甲市位于河流北岸，常住人口约 250 万，以纺织业闻名。乙市位于山区，常住人口约 80 万，以茶叶闻名。"
+          "丙市是港口城市，年吞吐量超过 3000 万吨，常住人口约 120 万。\n")
+
+
+@pytest.mark.parametrize("question, quotes", [
+    # "2.5 million", "1.2 million" and "800,000" were words found nowhere: the city of 120 万 was quoted first for
+    # the first, and another city's sentence came second for the other two
+    ("Which city has a population of about 2.5 million?",
+     ["甲市位于河流北岸，常住人口约 250 万，以纺织业闻名。", "丙市是港口城市，年吞吐量超过 3000 万吨，常住人口约 120 万。"]),
+    ("Which city has 1.2 million residents?", ["丙市是港口城市，年吞吐量超过 3000 万吨，常住人口约 120 万。"]),
+    ("Which city is known for tea, with 800,000 residents?", ["乙市位于山区，常住人口约 80 万，以茶叶闻名。"]),
+])
+def test_an_english_number_finds_the_number_chinese_writes_in_wan(tmp_path_factory, question, quotes):
+    engine = rag.load(build_index(tmp_path_factory.mktemp("cities"), {"cities.md": CITIES}))
+    answer = engine.ask(question)
+    assert answer.answerable and [c.quote for c in answer.citations] == quotes
+    assert all(CITIES[c.start:c.end] == c.quote for c in answer.citations)
+
+
 NOTICE = ("江屿市人民政府办公室\n关于开展2026年度居家适老化改造补贴工作的通知\n江屿府办发〔2026〕12号\n\n"
           "为积极应对人口老龄化，经市政府同意，现就开展2026年度居家适老化改造补贴工作有关事项通知如下。\n\n"
           "一、补贴标准\n\n基础类改造每户补贴不超过8000元，由区民政局直接拨付给施工企业。\n\n"

@@ -221,3 +221,32 @@ def test_a_number_in_words_is_found_as_the_index_writes_it():
     assert query.concepts[-1].alternatives == ("三千多万次", "3600万")
     query = make_query(question_terms("财富十强里有八家用 Claude"), lambda t: 2.0, lambda t: True, {}, False)
     assert [(c.word, c.alternatives) for c in query.concepts if c.word in ("八家", "十")] == [("八家", ("八家", "8家"))]
+
+
+@pytest.mark.parametrize("words, number", [
+    ("30million", NumberWord(3e7, 3e7, "")),
+    ("morethan30million", NumberWord(3e7, 3e7 + 0.999e7, "")),  # as 多 reads "三千多万": up to 4000万
+    ("over2.5billion", NumberWord(2.5e9, 2.5e9 + 0.999e8, "")),
+    ("nearly1trillion", NumberWord(0.9e12, 1e12, "")),
+    ("100,000", NumberWord(1e5, 1e5, "")),
+    ("1,000", None),  # below 10,000: a count the documents write in digits too
+    ("12000", None),  # digits alone are a term as written
+    ("30", None),
+    ("gpt5million", None),
+])
+def test_an_english_number_with_its_scale_is_read_as_its_value(words, number):
+    assert number_word(words) == number
+
+
+def test_an_english_number_is_found_as_the_index_writes_it():
+    # documents in Chinese write "3600 万": "30 million" and "million" itself were words found nowhere
+    terms = question_terms("Which hashtag was viewed more than 30 million times on Instagram?")
+    assert "morethan30million" in terms
+    in_index = {(False, 3.6e7): "3600万", (False, 5e7): "5000万"}
+    between = lambda low, high, percent: [t for (p, v), t in in_index.items() if p == percent and low <= v <= high]
+    query = make_query(terms, lambda t: 2.0, lambda t: False, {}, False, numbers_between=between)
+    assert [c.word for c in query.concepts] == ["hashtag", "viewed", "times", "instagram", "morethan30million"]
+    assert query.concepts[-1].alternatives == ("morethan30million", "3600万")
+    assert query.unknown_names == ()  # a number, not a code the documents lack
+    assert "morethan2.5billion" in question_terms("Who spent more than $2.5 billion?")
+    assert "100,000" in question_terms("Who spent $100,000?")

@@ -34,6 +34,16 @@ NUMBER_START = frozenset("0123456789").union(DIGIT_VALUES, SMALL_UNITS, LARGE_UN
 SMALLEST = 10
 
 
+# A number an English question writes with its scale word or thousands separators ("more than 30 million",
+# "$100,000"), which documents in Chinese write in 万 and 亿 ("3600 万", "10 万美元"): one term, read as a value.
+# "more than" and "over" read as 多 does ("三千多万": 3000万 up to 4000万), "nearly" and "almost" as 近.
+ENGLISH_NUMBER = re.compile(r"(?:\b(more than|over|above|nearly|almost)\s+)?\$?(?<![\d.,])"
+                            r"(\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion)\b)?")
+ENGLISH_NUMBER_TERM = re.compile(r"(morethan|over|above|nearly|almost)?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+                                 r"(thousand|million|billion|trillion)?")
+ENGLISH_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+
+
 @dataclass(frozen=True)
 class NumberWord:
     low: float  # the lowest and highest value it may mean, both included
@@ -59,9 +69,45 @@ def numbers_in_words(text: str) -> list[str]:
     return [m.group() for m in NUMBER_IN_WORDS.finditer(text) if number_word(m.group())]
 
 
+def english_numbers(text: str) -> list[str]:
+    """The numbers of 10,000 or more that a (lowercased) question writes in English, each as one term
+    ("morethan30million", "2.5billion"; `number_word` reads them). One in digits alone ("100,000") is a term
+    already."""
+    terms = []
+    for m in ENGLISH_NUMBER.finditer(text):
+        bound, digits, scale = m.groups()
+        term = (bound or "").replace(" ", "") + digits + (scale or "")
+        if term != digits and english_number(term):
+            terms.append(term)
+    return terms
+
+
+def english_number(term: str) -> NumberWord | None:
+    m = ENGLISH_NUMBER_TERM.fullmatch(term)
+    if not m or not (m.group(3) or "," in m.group(2)):
+        return None
+    bound, digits, scale = m.groups()
+    whole, _, decimals = digits.replace(",", "").partition(".")
+    decimals = decimals.rstrip("0")
+    unit = ENGLISH_SCALES.get(scale or "", 1.0)
+    value = float(whole + "." + decimals if decimals else whole) * unit
+    if value < 10_000 or not math.isfinite(value):
+        return None
+    if bound in ("morethan", "over", "above"):
+        # up to the next step of its last significant digit, as 多 reads: "30 million" steps by ten million
+        step = (10.0 ** -len(decimals) if decimals else 10.0 ** (len(whole) - len(whole.rstrip("0")))) * unit
+        return NumberWord(value, value + step * 0.999, "")
+    if bound in ("nearly", "almost"):
+        return NumberWord(value * 0.9, value, "")
+    return NumberWord(value, value, "")
+
+
 def number_word(term: str) -> NumberWord | None:
-    """`term` read as a number in Chinese numerals, with or without its counting word or 百分之; None if it is
-    none, or is one numeral alone ("十" of 十分) or a number below SMALLEST, without either."""
+    """`term` read as a number in Chinese numerals, with or without its counting word or 百分之, or as one of
+    `english_numbers`; None if it is none, or is one numeral alone ("十" of 十分) or a number below SMALLEST,
+    without either."""
+    if term[:1].isascii():
+        return english_number(term) if term[:1].isalnum() else None
     m = NUMBER_IN_WORDS.fullmatch(term)
     found = chinese_number(m.group(2)) if m else None
     bare = m and not m.group(1) and not m.group(3)

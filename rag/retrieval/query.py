@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.retrieval.glossary import english_stem
-from rag.retrieval.numbers import number_word, numbers_in_words
-from rag.tokens import LATIN_WORD, STOPWORDS, opencc_dictionary, squash, to_simplified, tokenize
+from rag.retrieval.numbers import english_numbers, number_word, numbers_in_words
+from rag.tokens import LATIN_WORD, STOPWORDS, normalize, opencc_dictionary, squash, to_simplified, tokenize
 
 # A name with a digit in it (gpt-6, r3, 5g) or a number of three digits or more (a year, a code): never an English
 # word that the glossary could carry to Chinese, and not written otherwise by documents that hold it.
@@ -204,15 +204,15 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             alternatives = HEADER_SYNONYMS.get(term, ())
             if not alternatives:
                 continue
+        elif number := numbers.get(term):  # in words, or in English with its scale ("morethan30million")
+            in_range = numbers_between(number.low, number.high, number.percent) if number.found_by_value else []
+            alternatives = tuple(dict.fromkeys(a for a in (term, number.in_digits(), *in_range) if a))
         elif LATIN_WORD.fullmatch(term) and not (chinese and in_corpus(term)):
             # kept itself too: as a substring it still finds its inflections ("sleep" in "sleeps"). An English
             # word the documents also hold (a name's "Harbor University" after 海港大学) is found in Chinese too.
             renderings = _renderings(term, glossary)
             if renderings or not in_corpus(term):
                 alternatives = tuple(dict.fromkeys((term, *renderings, *HEADER_SYNONYMS.get(term, ()))))
-        elif number := numbers.get(term):
-            in_range = numbers_between(number.low, number.high, number.percent) if number.found_by_value else []
-            alternatives = tuple(dict.fromkeys(a for a in (term, number.in_digits(), *in_range) if a))
         elif not LATIN_WORD.fullmatch(term) and (variants := regional_variants(term)):
             alternatives = tuple(dict.fromkeys((term, *variants)))
         weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
@@ -230,13 +230,14 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     # and firms the documents write in Chinese (Altman: 奥特曼, which no glossary holds), so only its codes count.
     unknown = tuple(c.word for c in concepts.values()
                     if (IDENTIFIER.fullmatch(c.word) or (chinese and LATIN_WORD.fullmatch(c.word)))
-                    and not any(map(in_corpus, c.alternatives)) and not written(c.word))
+                    and c.word not in numbers and not any(map(in_corpus, c.alternatives)) and not written(c.word))
     return Query(tuple(search_terms), tuple(concepts.values()), names, unknown)
 
 
 def question_terms(text: str) -> list[str]:
-    """A question's search terms: the document's (`tokenize`), and each number it writes in words as one."""
-    return [*tokenize(text), *numbers_in_words(squash(text))]
+    """A question's search terms: the document's (`tokenize`), and each number it writes in words, or in English
+    with its scale word ("30 million"), as one."""
+    return [*tokenize(text), *numbers_in_words(squash(text)), *english_numbers(normalize(text))]
 
 
 def share_found(concepts: tuple[Concept, ...], found: Sequence[bool]) -> float:
