@@ -37,11 +37,13 @@ SMALLEST = 10
 # A number an English question writes with its scale word or thousands separators ("more than 30 million",
 # "$100,000"), which documents in Chinese write in 万 and 亿 ("3600 万", "10 万美元"): one term, read as a value.
 # "more than" and "over" read as 多 does ("三千多万": 3000万 up to 4000万), "nearly" and "almost" as 近.
-ENGLISH_NUMBER = re.compile(r"(?:\b(more than|over|above|nearly|almost)\s+)?\$?(?<![\d.,])"
-                            r"(\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion)\b)?")
-ENGLISH_NUMBER_TERM = re.compile(r"(morethan|over|above|nearly|almost)?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
-                                 r"(thousand|million|billion|trillion)?")
 ENGLISH_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+ABOVE, NEARLY = ("more than", "over", "above"), ("nearly", "almost")
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?"
+_SCALE = "|".join(ENGLISH_SCALES)
+ENGLISH_NUMBER = re.compile(rf"(?:\b({'|'.join(ABOVE + NEARLY)})\s+)?\$?(?<![\d.,])({_DIGITS})(?:\s*({_SCALE})\b)?")
+# the term `english_numbers` makes of one: its bound without spaces, its digits and its scale ("morethan30million")
+ENGLISH_NUMBER_TERM = re.compile(rf"({'|'.join(b.replace(' ', '') for b in ABOVE + NEARLY)})?({_DIGITS})({_SCALE})?")
 
 
 @dataclass(frozen=True)
@@ -84,20 +86,22 @@ def english_numbers(text: str) -> list[str]:
 
 def english_number(term: str) -> NumberWord | None:
     m = ENGLISH_NUMBER_TERM.fullmatch(term)
-    if not m or not (m.group(3) or "," in m.group(2)):
+    if not m:
         return None
     bound, digits, scale = m.groups()
-    whole, _, decimals = digits.replace(",", "").partition(".")
-    decimals = decimals.rstrip("0")
+    if not (scale or "," in digits):
+        return None
     unit = ENGLISH_SCALES.get(scale or "", 1.0)
-    value = float(whole + "." + decimals if decimals else whole) * unit
+    value = float(digits.replace(",", "")) * unit
     if value < 10_000 or not math.isfinite(value):
         return None
-    if bound in ("morethan", "over", "above"):
+    if bound in [b.replace(" ", "") for b in ABOVE]:
         # up to the next step of its last significant digit, as 多 reads: "30 million" steps by ten million
+        whole, _, decimals = digits.replace(",", "").partition(".")
+        decimals = decimals.rstrip("0")
         step = (10.0 ** -len(decimals) if decimals else 10.0 ** (len(whole) - len(whole.rstrip("0")))) * unit
         return NumberWord(value, value + step * 0.999, "")
-    if bound in ("nearly", "almost"):
+    if bound in NEARLY:
         return NumberWord(value * 0.9, value, "")
     return NumberWord(value, value, "")
 
