@@ -3,6 +3,7 @@ import pytest
 import rag
 from rag.answering.questions import read_question
 from rag.chunking import split_sentences, table_line
+from rag.retrieval.query import spelled_out
 from rag.tokens import to_simplified
 
 from conftest import REPO, TINY, build_index
@@ -450,3 +451,30 @@ def test_the_header_lines_under_a_title_say_what_the_document_is_about(tmp_path)
     assert answer.citations[0].quote == "申请人于2026年3月1日至2026年8月31日期间，向户籍所在地街道提出书面申请。"
     answer = engine.ask("居家适老化改造补贴每户最多补多少钱？")
     assert "基础类改造每户补贴不超过8000元，由区民政局直接拨付给施工企业。" in [c.quote for c in answer.citations]
+
+
+REPORT = ("# 星河科技年报摘要\n\n星河科技的 ARR 在 2025 年达到 12 亿元，同比增长 85%。公司全年收入中，海外业务占 30%。"
+          "星河科技自研的 LLM 已接入 40 家银行。公司计划于 2027 年启动 IPO，地点为香港。\n")
+
+
+@pytest.mark.parametrize("question, quote", [
+    ("What was Xinghe's annual recurring revenue in 2025?", "星河科技的 ARR 在 2025 年达到 12 亿元，同比增长 85%。"),
+    ("How many banks use the company's large language model?", "星河科技自研的 LLM 已接入 40 家银行。"),
+    ("When does the company plan its initial public offering?", "公司计划于 2027 年启动 IPO，地点为香港。"),
+])
+def test_an_english_phrase_finds_the_acronym_the_documents_write(tmp_path_factory, question, quote):
+    engine = rag.load(build_index(tmp_path_factory.mktemp("report"), {"report.md": REPORT}))
+    answer = engine.ask(question)
+    assert answer.answerable and answer.citations[0].quote == quote
+    assert REPORT[answer.citations[0].start:answer.citations[0].end] == quote
+
+
+def test_only_a_run_of_three_or_more_words_is_read_as_an_acronym():
+    written = {"arr", "llm", "ai", "tr"}.__contains__
+    assert spelled_out(["annual", "annual recurring", "recurring", "revenue"], written) == dict.fromkeys(
+        ["annual", "recurring", "revenue"], "arr")
+    assert spelled_out(["the", "large", "language", "model"], written) == dict.fromkeys(["large", "language", "model"], "llm")
+    # two initials spell a word by chance too often; a stopword breaks the run; an acronym the documents lack is none
+    assert spelled_out(["artificial", "intelligence"], written) == {}
+    assert spelled_out(["annual", "and", "recurring", "revenue"], written) == {}
+    assert spelled_out(["gross", "domestic", "product"], written) == {}

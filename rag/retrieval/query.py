@@ -169,6 +169,26 @@ def regional_variants(word: str) -> list[str]:
     return out
 
 
+def spelled_out(terms: list[str], in_corpus: Callable[[str], bool]) -> dict[str, str]:
+    """Each English word of a phrase whose initials are an acronym the documents write, with that acronym: "annual
+    recurring revenue" -> arr where a document writes ARR (as "large language model" LLM, "initial public offering"
+    IPO). Three to five words in a row, the longest first: two initials would too often spell a word by chance."""
+    words = [t for t in terms if " " not in t]
+    out: dict[str, str] = {}
+    start = 0
+    while start < len(words):
+        for size in range(5, 2, -1):
+            run = words[start : start + size]
+            if len(run) == size and all(LATIN_WORD.fullmatch(w) and w.isalpha() and w not in STOPWORDS for w in run):
+                acronym = "".join(w[0] for w in run)
+                if acronym not in run and in_corpus(acronym):
+                    out.update(dict.fromkeys(run, acronym))
+                    start += size - 1
+                    break
+        start += 1
+    return out
+
+
 def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callable[[str], bool],
                glossary: dict[str, list[str]], about_document: bool,
                cut: Callable[[str], list[str]] = lambda text: [text],
@@ -185,7 +205,12 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
     # A number in words is one topic word: jieba's search mode also cuts "三千多万" into 三千, 千多, 多万, 三千多,
     # which would weigh as four more words found nowhere.
     numbers = {t: n for t in terms if (n := number_word(t)) is not None}
+    acronym_of = spelled_out(terms, in_corpus)
     for term in terms:
+        if term in acronym_of:
+            if acronym_of[term] in concepts:  # the phrase's first word stood for it
+                continue
+            term = acronym_of[term]
         if " " in term:  # a phrase term ("claude code") only searches; its words are concepts of their own
             search_terms.append(term)
         part_of_number = any(term != n and term in n for n in numbers)
