@@ -33,7 +33,8 @@ from rag.retrieval.dense import VectorSearch
 from rag.retrieval.dictionary_names import capitalised_runs, unwritten_names
 from rag.retrieval.fusion import fused_order
 from rag.retrieval.numbers import NUMBER_START, number_value
-from rag.retrieval.query import Query, make_query, question_terms
+from rag.retrieval.glossary import abbreviated
+from rag.retrieval.query import Query, make_query, question_terms, with_abbreviations
 from rag.tokens import LATIN_WORD, squash, to_simplified, tokenize
 from rag.types import Answer, Citation, IndexInfo, Passage, Timings, Turn
 
@@ -343,6 +344,10 @@ class Engine:
         query = make_query(question_terms(question.search_text), bm25.idf, lambda t: bm25.document_frequency(t) > 0,
                            self._stored.glossary, question.about_document, tokenize, self._numbers_between,
                            self._latin_written, question.language != "en")
+        if question.language != "en":
+            abbreviations = {term: kept for term, found in abbreviated(question.search_text).items()
+                             if (kept := tuple(a for a in found if len(a) >= 3 and bm25.document_frequency(a) > 0))}
+            query = with_abbreviations(query, abbreviations) if abbreviations else query
         unwritten = unwritten_names(query.concepts, capitalised_runs(question.search_text), question.language == "en",
                                     self._has_word)
         return replace(query, unknown_names=query.unknown_names + unwritten) if unwritten else query

@@ -3,6 +3,7 @@ import pytest
 import rag
 from rag.answering.questions import read_question
 from rag.chunking import split_sentences, table_line
+from rag.retrieval.glossary import abbreviated
 from rag.retrieval.query import spelled_out
 from rag.tokens import to_simplified
 
@@ -455,18 +456,24 @@ def test_the_header_lines_under_a_title_say_what_the_document_is_about(tmp_path)
 
 REPORT = ("# 星河科技年报摘要\n\n星河科技的 ARR 在 2025 年达到 12 亿元，同比增长 85%。公司全年收入中，海外业务占 30%。"
           "星河科技自研的 LLM 已接入 40 家银行。公司计划于 2027 年启动 IPO，地点为香港。\n")
+ECONOMY = ("# 海州经济简报\n\n2025 年海州 GDP 达到 8200 亿元，同比增长 5.1%。全市常住人口 960 万，城镇化率 71%。"
+           "海州港的集装箱吞吐量为 1500 万标箱。多家银行开放了 API，供企业查询账户。\n")
 
 
-@pytest.mark.parametrize("question, quote", [
-    ("What was Xinghe's annual recurring revenue in 2025?", "星河科技的 ARR 在 2025 年达到 12 亿元，同比增长 85%。"),
-    ("How many banks use the company's large language model?", "星河科技自研的 LLM 已接入 40 家银行。"),
-    ("When does the company plan its initial public offering?", "公司计划于 2027 年启动 IPO，地点为香港。"),
+@pytest.mark.parametrize("text, question, quote", [
+    # an English phrase spelled out for the acronym the documents write (the first was refused before)
+    (REPORT, "What was Xinghe's annual recurring revenue in 2025?", "星河科技的 ARR 在 2025 年达到 12 亿元，同比增长 85%。"),
+    (REPORT, "How many banks use the company's large language model?", "星河科技自研的 LLM 已接入 40 家银行。"),
+    (REPORT, "When does the company plan its initial public offering?", "公司计划于 2027 年启动 IPO，地点为香港。"),
+    # CC-CEDICT's Chinese term for the abbreviation the documents write (the second was refused before)
+    (ECONOMY, "2025 年海州的国内生产总值是多少？", "2025 年海州 GDP 达到 8200 亿元，同比增长 5.1%。"),
+    (ECONOMY, "哪些机构开放了应用程序接口？", "多家银行开放了 API，供企业查询账户。"),
 ])
-def test_an_english_phrase_finds_the_acronym_the_documents_write(tmp_path_factory, question, quote):
-    engine = rag.load(build_index(tmp_path_factory.mktemp("report"), {"report.md": REPORT}))
+def test_a_question_finds_the_abbreviation_the_documents_write(tmp_path_factory, text, question, quote):
+    engine = rag.load(build_index(tmp_path_factory.mktemp("abbreviated"), {"brief.md": text}))
     answer = engine.ask(question)
     assert answer.answerable and answer.citations[0].quote == quote
-    assert REPORT[answer.citations[0].start:answer.citations[0].end] == quote
+    assert text[answer.citations[0].start:answer.citations[0].end] == quote
 
 
 def test_only_a_run_of_three_or_more_words_is_read_as_an_acronym():
@@ -478,3 +485,9 @@ def test_only_a_run_of_three_or_more_words_is_read_as_an_acronym():
     assert spelled_out(["artificial", "intelligence"], written) == {}
     assert spelled_out(["annual", "and", "recurring", "revenue"], written) == {}
     assert spelled_out(["gross", "domestic", "product"], written) == {}
+
+
+def test_cc_cedict_abbreviations_are_names_not_labels():
+    assert abbreviated("应用程序接口和国内生产总值") == {"应用程序接口": ("api",), "生产总值": ("gdp",), "国内生产总值": ("gdp",)}
+    # (TCM) and (PRC) label many entries of a field or a place: no abbreviation of 三焦 or 七号电池
+    assert abbreviated("三焦和七号电池") == {}

@@ -11,6 +11,7 @@ MAX_TERMS_PER_WORD whose definitions give it most plainly: "market" -> 市场 ("
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 import re
 import sqlite3
 from contextlib import closing
@@ -190,3 +191,55 @@ def build_glossary(vocabulary: set[str]) -> dict[str, list[str]]:
         for stem, rank in stems.items():
             glossary.setdefault(stem, []).append((rank, word))
     return {stem: sorted(word for _, word in sorted(ranked)[:MAX_TERMS_PER_WORD]) for stem, ranked in sorted(glossary.items())}
+
+
+# A Chinese term that CC-CEDICT abbreviates in Latin letters: 应用程序接口 "application programming interface (API)",
+# 国内生产总值 "gross domestic product (GDP)", 北大西洋公约组织 "North Atlantic Treaty Organization, NATO". Chinese
+# text often writes the abbreviation where a reader asks with the Chinese term, or the other way round.
+ABBREVIATION = re.compile(r"\(([A-Z][A-Z0-9&]{1,7})\)|, ([A-Z][A-Z0-9&]{1,7})$|^([A-Z][A-Z0-9&]{1,7})$")
+ABBREVIATION_RULES = 1
+LONGEST_ABBREVIATED = 10
+MOST_ABBREVIATED = 4  # headwords one abbreviation may stand for
+
+
+def _write_abbreviations(path: Path) -> None:
+    rows: dict[str, set[str]] = {}
+    for entry in cedict_entries():
+        for sense in entry.definition.split("/"):
+            for match in ABBREVIATION.finditer(sense.strip()):
+                abbreviation = next(g for g in match.groups() if g)
+                if len(entry.headword) <= LONGEST_ABBREVIATED:
+                    rows.setdefault(entry.headword, set()).add(abbreviation.lower())
+    # A label that many entries carry is a field or a place, not a name: (TCM) on 三焦, (PRC) on 七号电池
+    carriers = Counter(a for abbreviations in rows.values() for a in abbreviations)
+    rows = {w: kept for w, a in rows.items() if (kept := {x for x in a if carriers[x] <= MOST_ABBREVIATED})}
+    from rag.jieba_on_disk import write_sqlite
+
+    def fill(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE abbreviations (word TEXT PRIMARY KEY, abbreviations TEXT) WITHOUT ROWID")
+        db.executemany("INSERT INTO abbreviations VALUES (?, ?)", ((w, " ".join(sorted(a))) for w, a in rows.items()))
+
+    write_sqlite(path, fill)
+
+
+def abbreviations_file() -> Path:
+    """The table of CC-CEDICT's abbreviations, parsed once per machine (at the first build) beside the glosses."""
+    path = cedict_table_path("abbreviations", ABBREVIATION_RULES)
+    if not path.is_file():
+        _write_abbreviations(path)
+    return path
+
+
+@cache
+def _abbreviations() -> dict[str, tuple[str, ...]]:
+    """The whole table (under a thousand rows), read at the first question that needs it."""
+    with closing(sqlite3.connect(f"file:{abbreviations_file()}?mode=ro", uri=True)) as db:
+        return {word: tuple(abbreviations.split()) for word, abbreviations in db.execute("SELECT * FROM abbreviations")}
+
+
+def abbreviated(text: str) -> dict[str, tuple[str, ...]]:
+    """The CC-CEDICT words written in `text` (runs of 2 to LONGEST_ABBREVIATED Chinese characters) that it
+    abbreviates in Latin letters, with their abbreviations, lower case: {"应用程序接口": ("api",)}."""
+    table = _abbreviations()
+    return {w: table[w] for run in CJK_RUN.findall(text) for size in range(2, min(LONGEST_ABBREVIATED, len(run)) + 1)
+            for i in range(len(run) - size + 1) if (w := run[i : i + size]) in table}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.retrieval.glossary import english_stem
 from rag.retrieval.numbers import english_numbers, number_word, numbers_in_words
@@ -257,6 +257,18 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
                     if (IDENTIFIER.fullmatch(c.word) or (chinese and LATIN_WORD.fullmatch(c.word)))
                     and c.word not in numbers and not any(map(in_corpus, c.alternatives)) and not written(c.word))
     return Query(tuple(search_terms), tuple(concepts.values()), names, unknown)
+
+
+def with_abbreviations(query: Query, abbreviations: dict[str, tuple[str, ...]]) -> Query:
+    """`query` with each topic word inside a Chinese term also found by that term's abbreviations, which the
+    documents write (`abbreviations`: {"应用程序接口": ("api",)}, from `glossary.abbreviated`): a question asking
+    about 应用程序接口 (cut 应用程序, 接口) or 人工智能 is answered by a text that writes API or AI."""
+    concepts, added = [], []
+    for c in query.concepts:
+        more = tuple(a for term, found in abbreviations.items() if c.word in term for a in found if a not in c.alternatives)
+        concepts.append(replace(c, alternatives=c.alternatives + more) if more and c.alternatives else c)
+        added += more
+    return replace(query, terms=query.terms + tuple(dict.fromkeys(added)), concepts=tuple(concepts))
 
 
 def question_terms(text: str) -> list[str]:
