@@ -3,7 +3,9 @@ import pytest
 import rag
 from rag.answering.questions import read_question
 from rag.chunking import split_sentences, table_line
-from rag.retrieval.glossary import abbreviated
+from rag.errors import RagError
+from rag.retrieval import glossary
+from rag.retrieval.glossary import ABBREVIATIONS_PATH, abbreviated, write_abbreviations
 from rag.retrieval.query import spelled_out
 from rag.tokens import to_simplified
 
@@ -485,6 +487,23 @@ def test_only_a_run_of_three_or_more_words_is_read_as_an_acronym():
     assert spelled_out(["artificial", "intelligence"], written) == {}
     assert spelled_out(["annual", "and", "recurring", "revenue"], written) == {}
     assert spelled_out(["gross", "domestic", "product"], written) == {}
+
+
+def test_the_shipped_abbreviations_are_cc_cedicts_as_the_script_writes_them(tmp_path):
+    write_abbreviations(tmp_path / "abbreviations.json")
+    assert (tmp_path / "abbreviations.json").read_text(encoding="utf-8") == ABBREVIATIONS_PATH.read_text(encoding="utf-8")
+
+
+def test_a_damaged_abbreviations_file_is_refused_with_the_fix(tmp_path, monkeypatch):
+    damaged = tmp_path / "abbreviations.json"
+    damaged.write_text('{"format": 0, "abbreviations": {}}', encoding="utf-8")
+    monkeypatch.setattr(glossary, "ABBREVIATIONS_PATH", damaged)
+    glossary._abbreviations.cache_clear()
+    try:
+        with pytest.raises(RagError, match=r"format 0, this program reads 1\); run `\.venv/bin/python benchmarks/abbreviations\.py` to write it again"):
+            glossary.abbreviated("应用程序接口")
+    finally:
+        glossary._abbreviations.cache_clear()
 
 
 def test_cc_cedict_abbreviations_are_names_not_labels():

@@ -36,7 +36,7 @@ from rag.index.store import (BM25_TABLES, EMPTY_BM25, FORMAT_VERSION, BM25Tables
                              read_manifest, renumbered_chunk, renumbered_sentence, seed_hashes, sentence_row,
                              swap_in, updated_bm25_tables, IndexWriter)
 from rag.sources import Document, Skipped, quote_name, read_document, read_documents, scan_seeds, sha256_bytes
-from rag.retrieval.glossary import abbreviations_file, build_glossary, dictionary_words
+from rag.retrieval.glossary import build_glossary, dictionary_words
 from rag.tokens import STOPWORDS, normalize, to_simplified, tokenize
 
 # Above this much new text, reading and embedding run in WORKERS processes (each starts jieba and the embedder,
@@ -149,7 +149,6 @@ def build(seeds_dir: str | Path = "seeds", index_dir: str | Path = "index", mode
                     }
                     progress("glossary")
                     glossary = build_glossary(words)
-                    abbreviations_file()  # made once per machine, here rather than at the first question
                     progress("writing")
                     writer.finish(manifest, glossary)
                 finally:

