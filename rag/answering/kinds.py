@@ -1,7 +1,8 @@
 """Kinds of answer: what a question asks for (a time, a quantity, a person, a place, a named work, a reason, a
 manner), and patterns for the facts of each kind in a sentence. The ranker's features and the answer
-highlighting use the same patterns, so "holds a date" means one thing everywhere. Patterns run on normalised
-text (Simplified, lower case, half-width)."""
+highlighting use the same patterns, so "holds a date" means one thing everywhere (where a quote holds none, the
+highlighting also reads a time written in words, by jieba's tags: rag/answering/span.py). Patterns run on
+normalised text (Simplified, lower case, half-width)."""
 from __future__ import annotations
 
 import re
@@ -36,13 +37,14 @@ MEASURES = UNITS + MORE_COUNTERS
 # The unit a quantity question counts in ("有多少人" -> 人, "几年" -> 年, "多高" -> 米): the answer mark takes a number
 # in that unit before any other (a year, a count of schools nearer the question's words). As a ranker feature it
 # changed nothing (DRCD cross-validated gold sentence first 0.838 with and without it).
-LONG_UNITS = "平方公里|平方米|美元|英镑|欧元|日元|港元|新台币|人民币|公里|千米|厘米|毫米|公斤|千克|英里|英尺|公顷|分钟|小时|个月|星期"
+LONG_UNITS = "平方公里|平方公尺|平方米|公尺|公分|公升|公克|毫升|美元|英镑|欧元|日元|港元|新台币|人民币|公里|千米|厘米|毫米|公斤|千克|英里|英尺|公顷|分钟|小时|个月|星期"
 ASKED_UNIT = re.compile(r"(?:多少|几)\s*(" + LONG_UNITS + "|[" + COUNTERS + MORE_COUNTERS + "周月日])")
 CURRENCIES = "元|美元|英镑|欧元|日元|港元|新台币|人民币"
 WEIGHTS = "克|公斤|千克|吨|磅"
 DURATIONS = "年|个月|月|周|星期|天|日|小时|分钟|秒"
-UNITS_OF_MEASURE = {"多少钱": CURRENCIES, "多高": "米|公里|千米|英尺|厘米", "多长": "米|公里|千米|英里|厘米|毫米",
-                    "多远": "米|公里|千米|英里", "多重": WEIGHTS, "多久": DURATIONS, "多长时间": DURATIONS,
+LENGTHS = "米|公里|千米|英里|英尺|厘米|毫米|公尺|公分"
+UNITS_OF_MEASURE = {"多少钱": CURRENCIES, "多高": LENGTHS, "多长": LENGTHS, "多远": LENGTHS, "多深": LENGTHS, "多宽": LENGTHS,
+                    "多重": WEIGHTS, "多久": DURATIONS, "多长时间": DURATIONS, "多少时间": DURATIONS,
                     "多大": "岁|平方公里|平方米|公顷|亩", "多少岁": "岁", "体重": WEIGHTS, "重量": WEIGHTS,
                     "比例": "%", "百分": "%", "份额": "%", "占比": "%", "几成": "%|成"}
 
@@ -68,8 +70,8 @@ def count_in(units: str) -> re.Pattern:
 
 
 QUANTITY = re.compile(
-    r"(?:约|大约|超过|近|逾|达|仅|多达)?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?[" + MEASURES + r"]*"
-    r"|(?<!第)[一二两三四五六七八九十百千万亿]+[" + MEASURES + r"]")  # "第一部" is an order, not a count
+    r"(?:约|大约|超过|近|逾|达|仅|多达)?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?(?:" + LONG_UNITS + "|[" + MEASURES + r"])?"
+    r"|(?<!第)[一二两三四五六七八九十百千万亿]+(?:" + LONG_UNITS + "|[" + MEASURES + r"])")  # "第一部" is an order, not a count
 # "一家公司" is "a company", not a count: a Chinese numeral counts only when it is not a lone 一.
 HAS_NUMBER = re.compile(r"\d|[两二三四五六七八九十百千万亿][一二三四五六七八九十两百千万亿几]*\s*[" + UNITS + r"%]")
 PERSON = re.compile(r"[\u3400-\u9fff]{1,4}[·•][\u3400-\u9fff]{1,6}|[a-z]+ [a-z]+|先生|女士|教授|博士|总统|国王|皇帝|首相|"

@@ -3,7 +3,8 @@ for "how many", a person for "who", a place for "where", a title in 《》 for "
 Offsets are relative to the quote.
 
 Candidates are found by patterns (titles, dates, numbers with units) and by jieba's part-of-speech tags (nr person,
-ns place, nt organisation); what the question already names is never the answer. A range is one answer, and a
+ns place, nt organisation; for a "when" whose quote holds no date in digits, a time written in words: 东汉时期, 嘉禾二年);
+what the question already names is never the answer. A range is one answer, and a
 count in the unit the question asks for ("多少人") goes before other numbers. Among several, the one closest to
 the question's words in the quote is taken. Other questions get no span: the whole quote answers.
 A table row's answer is the cell under the header cell the question asks about, whatever the question's kind.
@@ -11,6 +12,8 @@ A table row's answer is the cell under the header cell the question asks about, 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Callable
 
 from rag.answering.features import QuestionView
 from rag.answering.kinds import QUANTITY, TIME, WORK_TITLE, count_in
@@ -29,16 +32,32 @@ NAME_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._·•]+")
 
 # Words that open a phrase and are no (common) surname.
 NOT_A_SURNAME = frozenset("由被与在把对给跟是让请叫从据")
+# Parts of speech that end a name jieba has cut apart: prepositions, conjunctions, particles, adverbs, directions,
+# pronouns, numerals, measure words, verbs, adjectives, times.
+FUNCTION_TAGS = frozenset("p c d f r m q v vn vd a ad an t u uj ul uz ud ug uv".split())
+CJK_CHARACTER = re.compile(r"[\u4E00-\u9FD5]")
 # A Latin-script name right after a Chinese one, in brackets.
 SPELLED_OUT = re.compile(r"[\u4E00-\u9FD5]\s*[（(]\s*$")
 
 
+def _tagged(run: re.Match) -> list[tuple[int, int, str, str]]:
+    """jieba's words of one NAME_RUN, each with its start and end in the text, and its part-of-speech tag."""
+    words, pos = [], run.start()
+    for word, flag in _tags(run.group()):
+        words.append((pos, pos + len(word), word, flag))
+        pos += len(word)
+    return words
+
+
+@lru_cache(maxsize=1024)
+def _tags(run: str) -> tuple[tuple[str, str], ...]:
+    # a "who" tags a quote's runs again for places when it names no person
+    return tuple((pair.word, pair.flag) for pair in pos_tagger().cut(run))
+
+
 def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int, int]]:
     """Spans of the names jieba tags `wanted` in one NAME_RUN of `text`; neighbouring name parts make one name."""
-    words, pos = [], run.start()
-    for pair in pos_tagger().cut(run.group()):
-        words.append((pos, pos + len(pair.word), pair.flag))
-        pos += len(pair.word)
+    words = [(a, b, flag) for a, b, _, flag in _tagged(run)]
     spans, k = [], 0
     while k < len(words):
         a, b, flag = words[k]
@@ -53,8 +72,48 @@ def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int,
             # jieba's HMM takes a preposition before a name into it ("由威廉"): it is no part of the name
             if b - a > 2 and text[a] in NOT_A_SURNAME:
                 a += 1
-            spans.append((a, b))
+            if b - a == 1 and k + 1 < len(words):
+                # jieba cuts a rare given name into single characters ("赵|蕤", "朱|允|炆"): a surname alone takes
+                # the one or two single characters after it that are no function word; followed by one, it is no
+                # name (the 府 of a 市政府 cut apart). At the end of a run it stays: the run may end at a character
+                # jieba does not read.
+                while (k + 1 < len(words) and b - a < 3 and words[k + 1][1] - words[k + 1][0] == 1
+                       and CJK_CHARACTER.match(text, words[k + 1][0]) and words[k + 1][2] not in FUNCTION_TAGS):
+                    k += 1
+                    b = words[k][1]
+            if b - a > 1 or k + 1 == len(words):
+                spans.append((a, b))
         k += 1
+    return spans
+
+
+# A time written without digits (the fallback of a "when" question's mark): a word jieba tags as a time (清朝, 南北朝,
+# 明末清初), a word before one of ERA_WORDS (文艺复兴|时期, 飞鸟|时代, 道光|年间), a name and a year in numerals (嘉禾|二年,
+# 乾隆|十五年: a reign) or a year of the sixty-year cycle (庚申年). Not the words that only place a fact in its story.
+ERA_WORDS = frozenset(("时期", "时代", "年间", "初期", "中期", "末期", "晚期", "早期"))
+REIGN_YEAR = re.compile(r"(?:[一二三四五六七八九十]{1,3}|元)年")
+CYCLE_YEAR = re.compile(r"[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年")
+NAME_TAGS = frozenset(("nr", "nrt", "nrfg", "ns", "nz", "n", "t", "l", "j"))
+ASKS_ERA = re.compile(r"(?:什么|哪个|哪一个?|何)(?:时期|时代|朝代|朝)")
+RELATIVE_TIMES = frozenset("当时 现在 目前 同时 以前 以后 之前 之后 今天 今日 最近 此时 那时 其时 平时 随时 届时 以来 过去 未来 后来 "
+                           "当初 起初 最初 最后 将来 如今 当年 早期 晚期 初期 中期 末期 近年 近期 长期 短期 期间 年代 时代 时期 近来 "
+                           "向来 从来 历来 素来 周期 上一代 下一代 青年 少年 童年 中年 老年 中叶 初叶 末叶 世纪末 世纪初 上旬 中旬 下旬 "
+                           "从前 以往 往昔 昔日 当今 今后 此后 日后 其后 早先 先前 事后".split())
+
+
+def _eras(run: re.Match) -> list[tuple[int, int]]:
+    """Spans of the times written without digits in one NAME_RUN of `text` (see ERA_WORDS)."""
+    words = _tagged(run)
+    spans = []
+    for k, (a, b, word, flag) in enumerate(words):
+        previous = words[k - 1] if k else None
+        if CYCLE_YEAR.fullmatch(word) or (flag == "t" and len(word) > 1 and word not in RELATIVE_TIMES):
+            spans.append((a, b))
+        elif (word in ERA_WORDS or REIGN_YEAR.fullmatch(word)) and previous and previous[3] in NAME_TAGS \
+                and len(previous[2]) > 1 and previous[2] not in RELATIVE_TIMES:
+            spans.append((previous[0], b))
+        elif len(word) > 3 and word[-2:] in ERA_WORDS:  # 东汉时期 as one word (not 一时期)
+            spans.append((a, b))
     return spans
 
 
@@ -115,7 +174,13 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     if "work" in kinds:
         spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
     if "time" in kinds and not spans:
-        spans += _joined([m.span() for m in TIME.finditer(normalised)], normalised)
+        eras = lambda: [found[1:]] if (found := _nearest(_eras, normalised, asked, distance)) else []
+        if ASKS_ERA.search(view.squashed):  # "哪一个时期的风格": 文艺复兴时期 before 16世纪
+            spans += eras()
+        if not spans:
+            spans += _joined([m.span() for m in TIME.finditer(normalised)], normalised)
+        if not spans and not kinds & {"person", "place", "quantity"}:  # "哪位皇帝在位时期" asks for the emperor
+            spans += eras()
     if "quantity" in kinds and not spans:
         spans += _joined([m.span() for m in QUANTITY.finditer(normalised) if re.search(r"[\d一二两三四五六七八九十百千万亿]", m.group())],
                          normalised, brackets=False)
@@ -124,21 +189,41 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
             spans = [s for s in spans if counted.search(normalised, *s)] or spans
     if spans or not ("person" in kinds or "place" in kinds):
         return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
-    # Tagging is the slow part of an answer: the runs are tagged nearest first, until the next one is further
-    # away than the best name found (the same name as tagging the whole quote gives).
-    wanted = POS_KINDS["person"] if "person" in kinds else POS_KINDS["place"] + POS_KINDS["organisation"]
-    best: tuple[float, int, int] | None = None
     if "person" in kinds:
+        # "谁" is also answered by a people, a state or a body (突厥人, 西班牙, 清朝): a place or organisation when the
+        # quote names no person
+        best = _nearest_name(text, normalised, POS_KINDS["person"], True, asked, distance) or \
+            _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
+    else:
+        best = _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
+    return None if best is None else best[1:]
+
+
+def _nearest_name(text: str, normalised: str, wanted: tuple[str, ...], latin_people: bool,
+                  asked: Callable[[tuple[int, int]], bool], distance: Callable[[int, int], float]) -> tuple[float, int, int] | None:
+    """The name jieba tags `wanted` (and, with `latin_people`, a person named in Latin script) nearest the question's
+    words, as (distance, start, end)."""
+    best: tuple[float, int, int] | None = None
+    if latin_people:
         # jieba tags a name in Latin script as a foreign word, not as a person; in brackets after a Chinese name
         # it only spells that name ("保罗·塞里诺（Paul Sereno）")
         latin = [m.span() for m in LATIN_NAME.finditer(text) if not SPELLED_OUT.search(text, 0, m.start())]
         best = min(((distance(a, a), a, b) for a, b in filter(asked, latin)), default=None)
+    return _nearest(lambda run: _names(run, text, wanted), normalised, asked, distance, best)
+
+
+def _nearest(found_in: Callable[[re.Match], list[tuple[int, int]]], normalised: str,
+             asked: Callable[[tuple[int, int]], bool], distance: Callable[[int, int], float],
+             best: tuple[float, int, int] | None = None) -> tuple[float, int, int] | None:
+    """The span `found_in` a NAME_RUN that is nearest the question's words, as (distance, start, end); `best`, one
+    found otherwise. Tagging is the slow part of an answer: the runs are tagged nearest first, until the next one is
+    further away than the best found (the same span as tagging the whole quote gives)."""
     for run in sorted(NAME_RUN.finditer(normalised), key=lambda m: distance(m.start(), m.end() - 1)):
         if best is not None and distance(run.start(), run.end() - 1) > best[0]:
             break
-        for a, b in filter(asked, _names(run, text, wanted)):
+        for a, b in filter(asked, found_in(run)):
             best = min(best or (distance(a, a), a, b), (distance(a, a), a, b))
-    return None if best is None else best[1:]
+    return best
 
 
 CELL = re.compile(r"[^|]+")
