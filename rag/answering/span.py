@@ -36,6 +36,7 @@ NOT_A_SURNAME = frozenset("由被与在把对给跟是让请叫从据")
 # pronouns, numerals, measure words, verbs, adjectives, times.
 FUNCTION_TAGS = frozenset("p c d f r m q v vn vd a ad an t u uj ul uz ud ug uv".split())
 CJK_CHARACTER = re.compile(r"[\u4E00-\u9FD5]")
+PLACE_NAME_PARTS = ("nr", "nrt", "nz")  # what jieba tags the 普鲁士 of 普鲁士王国, the 佛利 of 比佛利山庄
 # A Latin-script name right after a Chinese one, in brackets.
 SPELLED_OUT = re.compile(r"[\u4E00-\u9FD5]\s*[（(]\s*$")
 
@@ -62,6 +63,11 @@ def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int,
     while k < len(words):
         a, b, flag = words[k]
         if flag in wanted:
+            # a place jieba cuts after a name part ("普鲁士|王国", "比|佛利|山庄"): the name part is the place's too
+            while ("ns" in wanted and k > 0 and words[k - 1][2] in PLACE_NAME_PARTS
+                   and (not spans or spans[-1][1] <= words[k - 1][0])):
+                k -= 1
+                a = words[k][0]
             while k + 1 < len(words) and (words[k + 1][2] in wanted or text[words[k + 1][0]:words[k + 1][1]] in "·•"):
                 k += 1
                 b = words[k][1]
