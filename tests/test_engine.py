@@ -283,15 +283,15 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # spelling follows in brackets. Since stop 29: a time written without digits is marked when the quote holds none in
 # digits (a dynasty, a reign year, a year of the sixty-year cycle), and first when the question asks which period;
 # a name jieba cuts into single characters is marked whole (a place too: 普鲁士|王国), and "who" is answered by a
-# state or a body where the quote names no person; a count's unit is one unit, not every unit character after the number; a duration in
-# numerals ends in its unit.
+# state or a body where the quote names no person; a count's unit is one unit, not every unit character after the
+# number, and a year is no count; a duration in numerals ends in its unit.
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
         "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
         "2016 年，镇上 2 座石桥的修缮经费为 360 万元。镇上的青瓷窑在东汉时期已能烧出成熟的青瓷。嘉禾二年，太守周钟瑄修筑了"
         "镇外的石堤。庚申年三月，镇上的文庙落成。青石镇2011年人口为6,054,191。从镇上坐船到青岛，票价350元，航程大约两小时。"
         "16世纪文艺复兴时期，镇上修建了戏台。清朝末年，镇上的盐井由西班牙经营。"
-        "那年普鲁士王国的使者到过镇上。\n")
+        "那年普鲁士王国的使者到过镇上。镇上的集市从1185年维持到1334年，共149年。茶叶生意每年为镇上带来数十亿元收入。\n")
 
 
 @pytest.fixture(scope="module")
@@ -317,6 +317,8 @@ def town_engine(tmp_path_factory):
     ("戏台修建于哪一个时期？", "文艺复兴时期", "16世纪"),
     ("镇上的盐井由谁经营？", "西班牙", None),
     ("哪个国家的使者到过镇上？", "普鲁士王国", "王国"),
+    ("镇上的集市维持了多少年？", "149年", "1185年"),
+    ("茶叶生意每年为镇上带来多少收入？", "数十亿元", "十亿元"),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]

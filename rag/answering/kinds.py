@@ -71,7 +71,7 @@ def count_in(units: str) -> re.Pattern:
 
 QUANTITY = re.compile(
     r"(?:约|大约|超过|近|逾|达|仅|多达)?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?(?:" + LONG_UNITS + "|[" + MEASURES + r"])?"
-    r"|(?<!第)[一二两三四五六七八九十百千万亿]+(?:" + LONG_UNITS + "|[" + MEASURES + r"])")  # "第一部" is an order, not a count
+    r"|(?<!第)[数几]?[一二两三四五六七八九十百千万亿]+(?:" + LONG_UNITS + "|[" + MEASURES + r"])")  # "第一部" is an order, not a count
 # "一家公司" is "a company", not a count: a Chinese numeral counts only when it is not a lone 一.
 HAS_NUMBER = re.compile(r"\d|[两二三四五六七八九十百千万亿][一二三四五六七八九十两百千万亿几]*\s*[" + UNITS + r"%]")
 PERSON = re.compile(r"[\u3400-\u9fff]{1,4}[·•][\u3400-\u9fff]{1,6}|[a-z]+ [a-z]+|先生|女士|教授|博士|总统|国王|皇帝|首相|"
