@@ -284,14 +284,16 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # digits (a dynasty, a reign year, a year of the sixty-year cycle), and first when the question asks which period;
 # a name jieba cuts into single characters is marked whole (a place too: 普鲁士|王国), and "who" is answered by a
 # state or a body where the quote names no person; a count's unit is one unit, not every unit character after the
-# number, and a year is no count; a duration in numerals ends in its unit.
+# number, and a year or "一家" ("a company") is no count; a duration in numerals ends in its unit, and an English
+# question asks its unit too ("how long": a duration).
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
         "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
         "2016 年，镇上 2 座石桥的修缮经费为 360 万元。镇上的青瓷窑在东汉时期已能烧出成熟的青瓷。嘉禾二年，太守周钟瑄修筑了"
         "镇外的石堤。庚申年三月，镇上的文庙落成。青石镇2011年人口为6,054,191。从镇上坐船到青岛，票价350元，航程大约两小时。"
         "16世纪文艺复兴时期，镇上修建了戏台。清朝末年，镇上的盐井由西班牙经营。"
-        "那年普鲁士王国的使者到过镇上。镇上的集市从1185年维持到1334年，共149年。茶叶生意每年为镇上带来数十亿元收入。\n")
+        "那年普鲁士王国的使者到过镇上。镇上的集市从1185年维持到1334年，共149年。茶叶生意每年为镇上带来数十亿元收入。"
+        "一家药厂把同镇上的合同缩短了10个月。\n")
 
 
 @pytest.fixture(scope="module")
@@ -319,6 +321,8 @@ def town_engine(tmp_path_factory):
     ("哪个国家的使者到过镇上？", "普鲁士王国", "王国"),
     ("镇上的集市维持了多少年？", "149年", "1185年"),
     ("茶叶生意每年为镇上带来多少收入？", "数十亿元", "十亿元"),
+    ("How long does the boat to Qingdao take?", "两小时", "350元"),
+    ("By how much did a pharmaceutical company shorten its contract with the town?", "10个月", "一家"),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]

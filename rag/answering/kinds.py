@@ -46,7 +46,11 @@ LENGTHS = "米|公里|千米|英里|英尺|厘米|毫米|公尺|公分"
 UNITS_OF_MEASURE = {"多少钱": CURRENCIES, "多高": LENGTHS, "多长": LENGTHS, "多远": LENGTHS, "多深": LENGTHS, "多宽": LENGTHS,
                     "多重": WEIGHTS, "多久": DURATIONS, "多长时间": DURATIONS, "多少时间": DURATIONS,
                     "多大": "岁|平方公里|平方米|公顷|亩", "多少岁": "岁", "体重": WEIGHTS, "重量": WEIGHTS,
-                    "比例": "%", "百分": "%", "份额": "%", "占比": "%", "几成": "%|成"}
+                    "比例": "%", "百分": "%", "份额": "%", "占比": "%", "几成": "%|成",
+                    # an English question, as the marks read it (without spaces)
+                    "howlong": DURATIONS, "howmanypeople": "人", "howold": "岁", "howtall": LENGTHS, "howhigh": LENGTHS,
+                    "howfar": LENGTHS}
+ENGLISH_MONEY = re.compile(r"howmuch.*(?:cost|price|pay|spend|spent|revenue|income|worth|valu|salar|fund|money|earn)")
 
 
 # A count of money asked by what it pays for ("总经费为多少", "学费是多少"), not by 多少钱.
@@ -58,7 +62,8 @@ def asked_units(normalised_question: str) -> str:
     """The units the question's count is asked in, as a regex alternation ("" when it names none)."""
     units = [m.group(1) for m in ASKED_UNIT.finditer(normalised_question)]
     units += [u for phrase, u in UNITS_OF_MEASURE.items() if phrase in normalised_question]
-    if MONEY.search(normalised_question) and ("多少" in normalised_question or "几" in normalised_question):
+    if (MONEY.search(normalised_question) and ("多少" in normalised_question or "几" in normalised_question)
+            or ENGLISH_MONEY.search(normalised_question)):
         units.append(CURRENCIES)
     return "|".join(dict.fromkeys(units))
 

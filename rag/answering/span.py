@@ -37,6 +37,7 @@ NOT_A_SURNAME = frozenset("由被与在把对给跟是让请叫从据")
 FUNCTION_TAGS = frozenset("p c d f r m q v vn vd a ad an t u uj ul uz ud ug uv".split())
 CJK_CHARACTER = re.compile(r"[\u4E00-\u9FD5]")
 YEAR = re.compile(r"(?:公元前?|西元前?)?\d{4}\s*年")
+A_ONE = re.compile(r"一\s*[个家位名座种条项所间场只匹头辆艘架部首本张册套件台份枚颗株棵篇]")  # not 一年, 一次: counts
 PLACE_NAME_PARTS = ("nr", "nrt", "nz")  # what jieba tags the 普鲁士 of 普鲁士王国, the 佛利 of 比佛利山庄
 # A Latin-script name right after a Chinese one, in brackets.
 SPELLED_OUT = re.compile(r"[\u4E00-\u9FD5]\s*[（(]\s*$")
@@ -194,8 +195,8 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         if view.units:  # "有多少人": a count of people before a year or a page count, however near
             counted = count_in(view.units)
             spans = [s for s in spans if counted.search(normalised, *s)] or spans
-        # a year is a date, not a count ("维持了多少年": 149年, not the 1185年 it began)
-        spans = [s for s in spans if not YEAR.fullmatch(normalised, *s)] or spans
+        # a year is a date, not a count ("维持了多少年": 149年, not the 1185年 it began); "一家公司" is "a company"
+        spans = [s for s in spans if not (YEAR.fullmatch(normalised, *s) or A_ONE.fullmatch(normalised, *s))] or spans
     if spans or not ("person" in kinds or "place" in kinds):
         return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
     if "person" in kinds:
