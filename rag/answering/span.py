@@ -102,6 +102,7 @@ ERA_WORDS = frozenset(("时期", "时代", "年间", "初期", "中期", "末期
 REIGN_YEAR = re.compile(r"(?:[一二三四五六七八九十]{1,3}|元)年")
 CYCLE_YEAR = re.compile(r"[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年")
 NAME_TAGS = frozenset(("nr", "nrt", "nrfg", "ns", "nz", "n", "t", "l", "j"))
+ASKS_YEAR = re.compile(r"哪一?年|什么年份|哪个年份|(?:which|what)year")
 ASKS_ERA = re.compile(r"(?:什么|哪个|哪一个?|何)(?:时期|时代|朝代|朝)")
 RELATIVE_TIMES = frozenset("当时 现在 目前 同时 以前 以后 之前 之后 今天 今日 最近 此时 那时 其时 平时 随时 届时 以来 过去 未来 后来 "
                            "当初 起初 最初 最后 将来 如今 当年 早期 晚期 初期 中期 末期 近年 近期 长期 短期 期间 年代 时代 时期 近来 "
@@ -187,6 +188,9 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
             spans += eras()
         if not spans:
             spans += _joined([m.span() for m in TIME.finditer(normalised)], normalised)
+        if ASKS_YEAR.search(view.squashed):  # "哪一年宣布辞职": 1974年 or 昭和四十九年, not the 10月 beside it
+            with_year = lambda found: [s for s in found if "年" in normalised[s[0]:s[1]]]
+            spans = with_year(spans) or with_year(eras()) or spans
         if not spans and not kinds & {"person", "place", "quantity"}:  # "哪位皇帝在位时期" asks for the emperor
             spans += eras()
     if "quantity" in kinds and not spans:
