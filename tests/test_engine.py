@@ -282,7 +282,7 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # a name runs on past its dots, keeps no preposition jieba joined to it, and is given in Chinese when its Latin
 # spelling follows in brackets. Since stop 29: a time written without digits is marked when the quote holds none in
 # digits (a dynasty, a reign year, a year of the sixty-year cycle), and first when the question asks which period;
-# "which year" is a year, not the season or month beside it;
+# "which year" is a year, not the season or month beside it; a treaty, newspaper or book is marked without 《》;
 # a name jieba cuts into single characters is marked whole (a place too: 普鲁士|王国), and "who" is answered by a
 # state or a body where the quote names no person; a count's unit is one unit, not every unit character after the
 # number, and a year or "一家" ("a company") is no count; a duration in numerals ends in its unit, and an English
@@ -294,7 +294,8 @@ TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建
         "镇外的石堤。庚申年三月，镇上的文庙落成。青石镇2011年人口为6,054,191。从镇上坐船到青岛，票价350元，航程大约两小时。"
         "16世纪文艺复兴时期，镇上修建了戏台。清朝末年，镇上的盐井由西班牙经营。"
         "那年普鲁士王国的使者到过镇上。镇上的集市从1185年维持到1334年，共149年。茶叶生意每年为镇上带来数十亿元收入。"
-        "一家药厂把同镇上的合同缩短了10个月。那年夏天镇长周明宣布辞职，那是1974年。\n")
+        "一家药厂把同镇上的合同缩短了10个月。那年夏天镇长周明宣布辞职，那是1974年。"
+        "清廷签订了马关条约，镇上的商路因此断绝。\n")
 
 
 @pytest.fixture(scope="module")
@@ -325,6 +326,7 @@ def town_engine(tmp_path_factory):
     ("How long does the boat to Qingdao take?", "两小时", "350元"),
     ("By how much did a pharmaceutical company shorten its contract with the town?", "10个月", "一家"),
     ("镇长周明在哪一年宣布辞职？", "1974年", "夏天"),
+    ("镇上的商路因为哪一个条约断绝？", "马关条约", None),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]

@@ -107,7 +107,7 @@ ASKS_ERA = re.compile(r"(?:什么|哪个|哪一个?|何)(?:时期|时代|朝代|
 RELATIVE_TIMES = frozenset("当时 现在 目前 同时 以前 以后 之前 之后 今天 今日 最近 此时 那时 其时 平时 随时 届时 以来 过去 未来 后来 "
                            "当初 起初 最初 最后 将来 如今 当年 早期 晚期 初期 中期 末期 近年 近期 长期 短期 期间 年代 时代 时期 近来 "
                            "向来 从来 历来 素来 周期 上一代 下一代 青年 少年 童年 中年 老年 中叶 初叶 末叶 世纪末 世纪初 上旬 中旬 下旬 "
-                           "从前 以往 往昔 昔日 当今 今后 此后 日后 其后 早先 先前 事后".split())
+                           "从前 以往 往昔 昔日 当今 今后 此后 日后 其后 早先 先前 事后 同年 次年 翌年 该年 是年 这年 那年 本年".split())
 
 
 def _eras(run: re.Match) -> list[tuple[int, int]]:
@@ -122,6 +122,30 @@ def _eras(run: re.Match) -> list[tuple[int, int]]:
                 and len(previous[2]) > 1 and previous[2] not in RELATIVE_TIMES:
             spans.append((previous[0], b))
         elif len(word) > 3 and word[-2:] in ERA_WORDS:  # 东汉时期 as one word (not 一时期)
+            spans.append((a, b))
+    return spans
+
+
+# A named work written without 《》 (the fallback of a "which book, treaty, newspaper" question's mark): a word ending
+# in what names a work (马关条约, 人民日报, 后汉书), or such a word after the names and nouns jieba cut from it (民权|法案,
+# 旧金山|和约, 查士丁|尼|法典).
+WORK_ENDINGS = ("条约", "和约", "协定", "公约", "法案", "法典", "宣言", "日报", "时报", "晚报", "周刊", "杂志", "书", "经")
+WORK_NOUNS = frozenset(("条约", "和约", "协定", "公约", "法案", "法典", "宣言"))
+WORK_NAME_PARTS = frozenset(("n", "nr", "nrt", "nz", "ns", "nt", "ng", "rg", "j"))
+
+
+def _works(run: re.Match) -> list[tuple[int, int]]:
+    """Spans of the works named without 《》 in one NAME_RUN (see WORK_ENDINGS)."""
+    words = _tagged(run)
+    spans = []
+    for k, (a, b, word, flag) in enumerate(words):
+        if word in WORK_NOUNS:
+            first = k
+            while first > 0 and k - first < 3 and words[first - 1][3] in WORK_NAME_PARTS:
+                first -= 1
+            if first < k:
+                spans.append((words[first][0], b))
+        elif len(word) > 2 and word.endswith(WORK_ENDINGS) and flag in WORK_NAME_PARTS:
             spans.append((a, b))
     return spans
 
@@ -182,6 +206,8 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     spans: list[tuple[int, int]] = []
     if "work" in kinds:
         spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
+        if not spans:
+            spans += [found[1:]] if (found := _nearest(_works, normalised, asked, distance)) else []
     if "time" in kinds and not spans:
         eras = lambda: [found[1:]] if (found := _nearest(_eras, normalised, asked, distance)) else []
         if ASKS_ERA.search(view.squashed):  # "哪一个时期的风格": 文艺复兴时期 before 16世纪
