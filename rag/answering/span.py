@@ -12,7 +12,7 @@ A table row's answer is the cell under the header cell the question asks about, 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Callable
 
 from rag.answering.features import QuestionView
@@ -111,7 +111,7 @@ RELATIVE_TIMES = frozenset("当时 现在 目前 同时 以前 以后 之前 之
 
 
 def _eras(run: re.Match) -> list[tuple[int, int]]:
-    """Spans of the times written without digits in one NAME_RUN of `text` (see ERA_WORDS)."""
+    """Spans of the times written without digits in one NAME_RUN (see ERA_WORDS)."""
     words = _tagged(run)
     spans = []
     for k, (a, b, word, flag) in enumerate(words):
@@ -203,13 +203,16 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         words = text[span[0]:span[1]]
         return bool(words.strip()) and squash(words) not in view.squashed
 
+    def nearest(found_in: Callable[[re.Match], list[tuple[int, int]]]) -> list[tuple[int, int]]:
+        """The span `found_in` a run that is nearest the question's words, alone in a list; none: empty."""
+        found = _nearest(found_in, normalised, asked, distance)
+        return [] if found is None else [found[1:]]
+
     spans: list[tuple[int, int]] = []
     if "work" in kinds:
-        spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
-        if not spans:
-            spans += [found[1:]] if (found := _nearest(_works, normalised, asked, distance)) else []
+        spans += [m.span() for m in WORK_TITLE.finditer(normalised)] or nearest(_works)
     if "time" in kinds and not spans:
-        eras = lambda: [found[1:]] if (found := _nearest(_eras, normalised, asked, distance)) else []
+        eras = cache(lambda: nearest(_eras))  # sought at most once, for up to three rules below
         if ASKS_ERA.search(view.squashed):  # "哪一个时期的风格": 文艺复兴时期 before 16世纪
             spans += eras()
         if not spans:
@@ -229,13 +232,10 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         spans = [s for s in spans if not (YEAR.fullmatch(normalised, *s) or A_ONE.fullmatch(normalised, *s))] or spans
     if spans or not ("person" in kinds or "place" in kinds):
         return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
-    if "person" in kinds:
-        # "谁" is also answered by a people, a state or a body (突厥人, 西班牙, 清朝): a place or organisation when the
-        # quote names no person
-        best = _nearest_name(text, normalised, POS_KINDS["person"], True, asked, distance) or \
-            _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
-    else:
-        best = _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
+    # "谁" is also answered by a people, a state or a body (突厥人, 西班牙, 清朝): a place or organisation when the
+    # quote names no person
+    best = _nearest_name(text, normalised, POS_KINDS["person"], True, asked, distance) if "person" in kinds else None
+    best = best or _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
     return None if best is None else best[1:]
 
 
