@@ -286,7 +286,9 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # a name jieba cuts into single characters is marked whole (a place too: 普鲁士|王国), and "who" is answered by a
 # state or a body where the quote names no person; a count's unit is one unit, not every unit character after the
 # number, and a year or "一家" ("a company") is no count; a duration in numerals ends in its unit, and an English
-# question asks its unit too ("how long": a duration).
+# question asks its unit too ("how long": a duration). A "where" is the place the question's own words frame in the
+# quote (迁到了|河东街, 在|苏州|长大), "哪国人" asks a people, and "出自何处" a book; a "who" whose quote names no
+# person is the words the question frames too (裁判长|拥有最终).
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
         "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
@@ -295,7 +297,9 @@ TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建
         "16世纪文艺复兴时期，镇上修建了戏台。清朝末年，镇上的盐井由西班牙经营。"
         "那年普鲁士王国的使者到过镇上。镇上的集市从1185年维持到1334年，共149年。茶叶生意每年为镇上带来数十亿元收入。"
         "一家药厂把同镇上的合同缩短了10个月。那年夏天镇长周明宣布辞职，那是1974年。"
-        "清廷签订了马关条约，镇上的商路因此断绝。\n")
+        "清廷签订了马关条约，镇上的商路因此断绝。"
+        "镇上的第一所中学后来从青岛迁到了河东街。画家李青生于杭州，在苏州长大。镇上的面馆是一个荷兰人开的。"
+        "“青石不语”这句话出自《青石镇志》。镇上的比赛中，裁判长拥有最终决定权。\n")
 
 
 @pytest.fixture(scope="module")
@@ -327,6 +331,11 @@ def town_engine(tmp_path_factory):
     ("By how much did a pharmaceutical company shorten its contract with the town?", "10个月", "一家"),
     ("镇长周明在哪一年宣布辞职？", "1974年", "夏天"),
     ("镇上的商路因为哪一个条约断绝？", "马关条约", None),
+    ("镇上的第一所中学迁到了哪里？", "河东街", "青岛"),
+    ("画家李青是在哪里长大的？", "苏州", "苏州长大"),
+    ("镇上的面馆是哪国人开的？", "荷兰人", None),
+    ("“青石不语”这句话出自何处？", "《青石镇志》", "镇志"),
+    ("镇上的比赛中谁拥有最终决定权？", "裁判长", None),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]

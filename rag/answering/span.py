@@ -6,7 +6,8 @@ Candidates are found by patterns (titles, dates, numbers with units) and by jieb
 ns place, nt organisation; for a "when" whose quote holds no date in digits, a time written in words: 东汉时期, 嘉禾二年);
 what the question already names is never the answer. A range is one answer, and a
 count in the unit the question asks for ("多少人") goes before other numbers. Among several, the one closest to
-the question's words in the quote is taken. Other questions get no span: the whole quote answers.
+the question's words in the quote is taken; for "where" and "who", first what the question's own words frame in the
+quote ("首都设在何处" against "首都设在波昂"). Other questions get no span: the whole quote answers.
 A table row's answer is the cell under the header cell the question asks about, whatever the question's kind.
 """
 from __future__ import annotations
@@ -209,7 +210,9 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         return [] if found is None else [found[1:]]
 
     spans: list[tuple[int, int]] = []
-    if "work" in kinds:
+    if "place" in kinds and SOURCE_QUESTION.search(view.squashed):
+        spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
+    if "work" in kinds and not spans:
         spans += [m.span() for m in WORK_TITLE.finditer(normalised)] or nearest(_works)
     if "time" in kinds and not spans:
         eras = cache(lambda: nearest(_eras))  # sought at most once, for up to three rules below
@@ -232,9 +235,27 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         spans = [s for s in spans if not (YEAR.fullmatch(normalised, *s) or A_ONE.fullmatch(normalised, *s))] or spans
     if spans or not ("person" in kinds or "place" in kinds):
         return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
+    if PEOPLE_QUESTION.search(view.squashed):
+        people = (_nearest(_peoples, normalised, asked, distance)
+                  or _nearest_name(text, normalised, POS_KINDS["place"], False, asked, distance))
+        if people is not None:
+            return people[1:]
+    framed = _framed(normalised, view.squashed, PLACE_QUESTION, asked) if "place" in kinds else None
+    if framed is not None:
+        return framed
+    best = None
+    if "person" in kinds:
+        # a person's name inside the words the question frames, else the nearest name; where the quote names
+        # none, those words ("主裁判", "百夫长")
+        framed = _framed(normalised, view.squashed, PERSON_QUESTION, asked)
+        named = None if framed is None else _name_within(normalised, framed, POS_KINDS["person"], asked)
+        if named is not None:
+            return named
+        best = _nearest_name(text, normalised, POS_KINDS["person"], True, asked, distance)
+        if best is None and framed is not None:
+            return framed
     # "谁" is also answered by a people, a state or a body (突厥人, 西班牙, 清朝): a place or organisation when the
     # quote names no person
-    best = _nearest_name(text, normalised, POS_KINDS["person"], True, asked, distance) if "person" in kinds else None
     best = best or _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
     return None if best is None else best[1:]
 
@@ -264,6 +285,116 @@ def _nearest(found_in: Callable[[re.Match], list[tuple[int, int]]], normalised: 
         for a, b in filter(asked, found_in(run)):
             best = min(best or (distance(a, a), a, b), (distance(a, a), a, b))
     return best
+
+
+# A question asking where a saying or a word comes from is answered by the book it is in (出自何处: 《庄子》).
+SOURCE_QUESTION = re.compile(r"(?:出自|来自|源自|源于|出于|引自|出现在|出现于|记载于|记载在|见于)(?:哪|何)")
+# "哪国人" asks for a people (荷兰人, 西班牙人) or a country (德国), even where the question names a person (作者是哪国人).
+PEOPLE_QUESTION = re.compile(r"(?:哪一?个?国家?|哪里|何处|何地|哪个地方|什么地方)的?人")
+PERSON_QUESTION = re.compile(r"谁|哪一?位|何人|什么人")
+PLACE_QUESTION = re.compile(r"哪里|哪儿|何处|何地|什么地方|哪一?个?(?:国家|城市|地区|地方|省|州|县|区|岛|国)|哪一?[国座所家]")
+# What a place or person the question frames is cut into, where jieba tags no ns or nr for it all (耳廓, 信义|计划区,
+# 匹兹堡|市中心, 主裁判): nouns, names, places, directions.
+FRAMED_TAGS = frozenset(("ns", "n", "nr", "nrt", "nz", "nt", "ng", "s", "j", "f"))
+FRAMED_LENGTH = 8
+# Words jieba's dictionary tags as nouns that name no one and nowhere ("OpenAI 无法决定": not 无法).
+UNNAMING_NOUNS = frozenset("无法 坦言 无权 有权 大家 双方 对方 部分 全部".split())
+CLASSIFIERS = tuple("座所家位")  # counting words the noun asked for follows: 哪所|大学, 哪家|公司, 哪位|校长
+CJK_RUN = re.compile(r"[\u4E00-\u9FD5]+")
+
+
+def _peoples(run: re.Match) -> list[tuple[int, int]]:
+    """Spans of the peoples in one NAME_RUN: a word of a place and 人 (荷兰人, 西班牙人), or a place and 人 cut apart."""
+    words = _tagged(run)
+    spans = []
+    for k, (a, b, word, flag) in enumerate(words):
+        if len(word) > 2 and word.endswith("人") and flag in NAME_TAGS:
+            spans.append((a, b))
+        elif flag == "ns" and k + 1 < len(words) and words[k + 1][2] == "人":
+            spans.append((a, words[k + 1][1]))
+    return spans
+
+
+def _framed(normalised: str, question: str, asking: re.Pattern, asked: Callable[[tuple[int, int]], bool]) -> tuple[int, int] | None:
+    """The words the question's own words frame in the quote, around the question word `asking` finds (a place's
+    or a person's): the question's 2 to 4 characters before its question word found in the quote with nouns or names right after them ("首都设在何处"
+    against "首都设在波昂"), or its characters after it with nouns or names right before them ("在哪里长大" against
+    "在比佛利山庄长大", "是谁发布的" against "忽必烈发布"); longest first."""
+    m = asking.search(question)
+    if not m:
+        return None
+    runs = list(NAME_RUN.finditer(normalised))
+    after = question[m.end():]
+    # What the question says after its question word ends the answer ("小明在哪里读书" against "小明在北京大学读书",
+    # jieba's 读书 a noun); after a counting word, it is the noun the answer ends in ("哪所大学读书": 北京大学).
+    counted = m.group().endswith(CLASSIFIERS)
+    follows = after[:2] if CJK_RUN.fullmatch(after[:2]) else ""
+    for n in (4, 3, 2):
+        before = question[max(0, m.start() - n):m.start()]
+        if len(before) == n and CJK_RUN.fullmatch(before):
+            for at in _occurrences(before, normalised):
+                span = _nouns_after(runs, normalised, at, at + n)
+                if span is not None and follows:
+                    cut = normalised.find(follows, span[0] + 1, span[1])
+                    span = span if cut < 0 else (span[0], cut + len(follows) if counted else cut)
+                if span is not None and asked(span):
+                    return span
+    for n in (4, 3, 2):
+        # "哪国的丞相" against "南宋的丞相" or "南宋丞相"
+        for anchor in dict.fromkeys((after[:n], after[1:n + 1] if after.startswith("的") else "")):
+            if len(anchor) == n and CJK_RUN.fullmatch(anchor):
+                for at in _occurrences(anchor, normalised):
+                    span = _nouns_before(runs, at)
+                    if span is not None and asked(span):
+                        return span
+    return None
+
+
+def _name_within(normalised: str, span: tuple[int, int], wanted: tuple[str, ...],
+                 asked: Callable[[tuple[int, int]], bool]) -> tuple[int, int] | None:
+    """The first name jieba tags `wanted` that overlaps `span` (a name may run on past it: "约翰·海克特")."""
+    a, b = span
+    return next((s for run in NAME_RUN.finditer(normalised) if run.start() < b and a < run.end()
+                 for s in _names(run, normalised, wanted) if s[0] < b and a < s[1] and asked(s)), None)
+
+
+def _nouns_after(runs: list[re.Match], normalised: str, anchor: int, end: int) -> tuple[int, int] | None:
+    """The nouns and names that start at `end`, right after the question's words at `anchor` (at most FRAMED_LENGTH
+    characters), and at least the whole of a place jieba tags there."""
+    run = next((r for r in runs if r.start() <= anchor and end + 1 <= r.end()), None)
+    if run is None:
+        return None
+    words = [w for w in _tagged(run) if w[0] >= end]
+    if not words or words[0][0] != end:
+        return None
+    b = end
+    for _, e, word, flag in words:
+        if flag not in FRAMED_TAGS or word in UNNAMING_NOUNS or e - end > FRAMED_LENGTH:
+            break
+        b = e
+    place = next((s for s in _names(run, normalised, POS_KINDS["place"]) if s[0] == end), None)
+    if place is not None:
+        b = max(b, place[1])
+    return (end, b) if b > end else None
+
+
+def _nouns_before(runs: list[re.Match], at: int) -> tuple[int, int] | None:
+    """The nouns and names that end at `at` (or at a 的 before it), right before the question's words there."""
+    run = next((r for r in runs if r.start() < at <= r.end()), None)
+    if run is None:
+        return None
+    words = [w for w in _tagged(run) if w[1] <= at]
+    if not words or words[-1][1] != at:
+        return None
+    if words[-1][2] == "的":
+        words.pop()
+        at -= 1
+    a = at
+    for start, _, word, flag in reversed(words):
+        if flag not in FRAMED_TAGS or word in UNNAMING_NOUNS or at - start > FRAMED_LENGTH:
+            break
+        a = start
+    return (a, at) if a < at else None
 
 
 CELL = re.compile(r"[^|]+")
