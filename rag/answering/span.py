@@ -315,11 +315,12 @@ def _peoples(run: re.Match) -> list[tuple[int, int]]:
     return spans
 
 
-def _framed(normalised: str, question: str, asking: re.Pattern, asked: Callable[[tuple[int, int]], bool]) -> tuple[int, int] | None:
+def _framed(normalised: str, question: str, asking: re.Pattern,
+            asked: Callable[[tuple[int, int]], bool]) -> tuple[int, int] | None:
     """The words the question's own words frame in the quote, around the question word `asking` finds (a place's
-    or a person's): the question's 2 to 4 characters before its question word found in the quote with nouns or names right after them ("首都设在何处"
-    against "首都设在波昂"), or its characters after it with nouns or names right before them ("在哪里长大" against
-    "在比佛利山庄长大", "是谁发布的" against "忽必烈发布"); longest first."""
+    or a person's): the question's 2 to 4 characters before its question word found in the quote with nouns or names
+    right after them ("首都设在何处" against "首都设在波昂"), or its characters after it with nouns or names right
+    before them ("在哪里长大" against "在比佛利山庄长大", "是谁发布的" against "X发布"); longest first."""
     m = asking.search(question)
     if not m:
         return None
