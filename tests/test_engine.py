@@ -288,7 +288,8 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # number, and a year or "一家" ("a company") is no count; a duration in numerals ends in its unit, and an English
 # question asks its unit too ("how long": a duration). A "where" is the place the question's own words frame in the
 # quote (迁到了|河东街, 在|苏州|长大), "哪国人" asks a people, and "出自何处" a book; a "who" whose quote names no
-# person is the words the question frames too (裁判长|拥有最终).
+# person is the words the question frames too (裁判长|拥有最终); a question listing all but one item of a list asks
+# for that one, whatever its kind.
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
         "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
@@ -299,7 +300,8 @@ TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建
         "一家药厂把同镇上的合同缩短了10个月。那年夏天镇长周明宣布辞职，那是1974年。"
         "清廷签订了马关条约，镇上的商路因此断绝。"
         "镇上的第一所中学后来从青岛迁到了河东街。画家李青生于杭州，在苏州长大。镇上的面馆是一个荷兰人开的。"
-        "“青石不语”这句话出自《青石镇志》。镇上的比赛中，裁判长拥有最终决定权。\n")
+        "“青石不语”这句话出自《青石镇志》。镇上的比赛中，裁判长拥有最终决定权。"
+        "镇上的三种特产是青瓷、茶叶和竹编。\n")
 
 
 @pytest.fixture(scope="module")
@@ -336,6 +338,8 @@ def town_engine(tmp_path_factory):
     ("镇上的面馆是哪国人开的？", "荷兰人", None),
     ("“青石不语”这句话出自何处？", "《青石镇志》", "镇志"),
     ("镇上的比赛中谁拥有最终决定权？", "裁判长", None),
+    ("镇上的特产有青瓷、茶叶以及什么？", "竹编", None),
+    ("除了青瓷、竹编，镇上还有哪一种特产？", "茶叶", None),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]

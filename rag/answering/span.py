@@ -7,7 +7,8 @@ ns place, nt organisation; for a "when" whose quote holds no date in digits, a t
 what the question already names is never the answer. A range is one answer, and a
 count in the unit the question asks for ("多少人") goes before other numbers. Among several, the one closest to
 the question's words in the quote is taken; for "where" and "who", first what the question's own words frame in the
-quote ("首都设在何处" against "首都设在波昂"). Other questions get no span: the whole quote answers.
+quote ("首都设在何处" against "首都设在波昂"). A question listing all but one item of a list the quote gives asks
+for that one ("部曲、佃客以及哪种人": 奴隶), whatever it is. Other questions get no span: the whole quote answers.
 A table row's answer is the cell under the header cell the question asks about, whatever the question's kind.
 """
 from __future__ import annotations
@@ -209,6 +210,9 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         found = _nearest(found_in, normalised, asked, distance)
         return [] if found is None else [found[1:]]
 
+    left_out = _left_out_of_list(normalised, view.squashed, asked)
+    if left_out is not None:
+        return left_out
     spans: list[tuple[int, int]] = []
     if "place" in kinds and SOURCE_QUESTION.search(view.squashed):
         spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
@@ -348,6 +352,45 @@ def _framed(normalised: str, question: str, asking: re.Pattern,
                     span = _nouns_before(runs, at)
                     if span is not None and asked(span):
                         return span
+    return None
+
+
+# "A、B以及什么", "除了A、B，还有哪一个": the question lists all but one of a list the quote gives.
+LISTING_QUESTION = re.compile(r"(?:以及|还有|和|与|及|、)(?:哪|谁|何处|什么)")
+CLAUSE = re.compile(r"[^，,。；;：:！？!?（）()]+")
+LAST_ITEM = re.compile(r"以及|还有|和|与|及|或")
+LIST_ITEM_LENGTH = 12
+
+
+def _left_out_of_list(normalised: str, question: str, asked: Callable[[tuple[int, int]], bool]) -> tuple[int, int] | None:
+    """The item of a list in the quote that a question listing the others asks for ("部曲、佃客以及哪种人" against
+    "部曲、佃客和奴隶": 奴隶), whatever its kind: a list of one clause, items parted by 、 and the last by 和, 以及…,
+    at least two of which the question names. An item is the nouns and names at its start (the first item's at its
+    end, after what leads into the list)."""
+    m = LISTING_QUESTION.search(question)
+    if not m or "、" not in question[:m.start()]:
+        return None
+    runs = list(NAME_RUN.finditer(normalised))
+    for clause in CLAUSE.finditer(normalised):
+        c0, c1 = clause.span()
+        commas = [c0 + k for k, c in enumerate(clause.group()) if c == "、"]
+        if not commas:
+            continue
+        items = list(zip([c0] + [k + 1 for k in commas], commas + [c1]))
+        a, b = items[-1]
+        last = LAST_ITEM.search(normalised, a, b)
+        if last and last.start() > a:
+            items[-1:] = [(a, last.start()), (last.end(), b)]
+        words = []
+        for k, (a, b) in enumerate(items):
+            core = _nouns_before(runs, b) if k == 0 else _nouns_after(runs, normalised, max(a - 1, 0), a)
+            words.append(core if core is not None and a <= core[0] and core[1] <= b else (None if k == 0 else (a, b)))
+        named = [w is not None and normalised[w[0]:w[1]] in question for w in words]
+        if sum(named) < 2:
+            continue
+        for w, n in zip(words[1:], named[1:]):
+            if not n and asked(w) and w[1] - w[0] <= LIST_ITEM_LENGTH:
+                return w
     return None
 
 
