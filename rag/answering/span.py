@@ -383,7 +383,7 @@ def _left_out_of_list(normalised: str, question: str, asked: Callable[[tuple[int
             items[-1:] = [(a, last.start()), (last.end(), b)]
         words = []
         for k, (a, b) in enumerate(items):
-            core = _nouns_before(runs, b) if k == 0 else _nouns_after(runs, normalised, max(a - 1, 0), a)
+            core = _nouns_before(runs, b) if k == 0 else _nouns_after(runs, normalised, a, a)
             words.append(core if core is not None and a <= core[0] and core[1] <= b else (None if k == 0 else (a, b)))
         named = [w is not None and normalised[w[0]:w[1]] in question for w in words]
         if sum(named) < 2:
