@@ -244,9 +244,10 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
                   or _nearest_name(text, normalised, POS_KINDS["place"], False, asked, distance))
         if people is not None:
             return people[1:]
-    framed = _framed(normalised, view.squashed, PLACE_QUESTION, asked) if "place" in kinds else None
-    if framed is not None:
-        return framed
+    if "place" in kinds:
+        place = _framed(normalised, view.squashed, PLACE_QUESTION, asked)
+        if place is not None:
+            return place
     best = None
     if "person" in kinds:
         # a person's name inside the words the question frames, else the nearest name; where the quote names
