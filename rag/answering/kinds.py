@@ -32,12 +32,13 @@ TIME = re.compile(
 COUNTERS = "个家次倍年天人位名座种条项届岁元米克吨亩秒度号层部首本张只匹头辆艘架所间场"  # units of one character
 UNITS = COUNTERS + "美元公里千米厘米毫米公斤千克英里英尺公顷分钟小时"
 # What a marked quantity may end in: more counting words than UNITS, which also decides the index's has_number.
-MORE_COUNTERS = "册套件台份枚颗株棵篇章卷集期户"
+MORE_COUNTERS = "册套件台份枚颗株棵篇章卷集期户处起"
 MEASURES = UNITS + MORE_COUNTERS
 # The unit a quantity question counts in ("有多少人" -> 人, "几年" -> 年, "多高" -> 米): the answer mark takes a number
 # in that unit before any other (a year, a count of schools nearer the question's words). As a ranker feature it
 # changed nothing (DRCD cross-validated gold sentence first 0.838 with and without it).
-LONG_UNITS = "平方公里|平方公尺|平方米|公尺|公分|公升|公克|毫升|美元|英镑|欧元|日元|港元|新台币|人民币|公里|千米|厘米|毫米|公斤|千克|英里|英尺|公顷|分钟|小时|个月|星期"
+LONG_UNITS = ("平方公里|平方公尺|平方米|公尺|公分|公升|公克|毫升|美元|美金|英镑|欧元|日元|港元|韩元|卢布|法郎|新台币|台币|人民币|"
+              "公里|千米|厘米|毫米|公斤|千克|英里|英尺|公顷|分钟|小时|个月|星期")
 ASKED_UNIT = re.compile(r"(?:多少|几)\s*(" + LONG_UNITS + "|[" + COUNTERS + MORE_COUNTERS + "周月日])")
 CURRENCIES = "元|美元|英镑|欧元|日元|港元|新台币|人民币"
 WEIGHTS = "克|公斤|千克|吨|磅"
@@ -74,8 +75,16 @@ def count_in(units: str) -> re.Pattern:
     return re.compile(r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万亿几数]+)\s*[万亿千百十]*\s*[多余来]?\s*(?:" + units + ")")
 
 
+# Units written in Latin letters after a number ("30km", "4.7 GHz", "512 MB"), not followed by another letter.
+LATIN_UNITS = (r"(?:km/h|kwh|mah|ghz|mhz|khz|hz|kbps|mbps|gbps|tb|gb|mb|kb|km|cm|mm|nm|μm|kg|mg|kw|mw|kv|ml|mph|rpm|"
+               r"dpi|ft|m|g|t|w|v|l)(?![a-z])")
 QUANTITY = re.compile(
-    r"(?:约|大约|超过|近|逾|达|仅|多达)?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?(?:" + LONG_UNITS + "|[" + MEASURES + r"])?"
+    # a share: 三分之一, 1/3, 三成 (not 成员, 成为...), before 三分 is read as a count of minutes
+    r"[一二两三四五六七八九十百千万\d]+分之[一二两三四五六七八九十百千万\d.]+|(?<![\d/])\d+/\d+(?![\d/])"
+    r"|(?<![一二两三四五六七八九十])[一二两三四五六七八九]成(?![员为功立绩果本长熟年就了])|"
+    # digits inside a Latin word name a thing ("POWER5", "A380", "GPT-4") and count nothing; "4x200米" counts
+    r"(?<![a-wyz\d])(?<![a-z]x)(?<!\d[.,])(?<![a-z]-)(?:约|大约|超过|近|逾|达|仅|多达)?[±]?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?(?:"
+    + LONG_UNITS + "|" + LATIN_UNITS + "|[" + MEASURES + r"])?"
     r"|(?<!第)[数几]?[一二两三四五六七八九十百千万亿]+(?:" + LONG_UNITS + "|[" + MEASURES + r"])")  # "第一部" is an order, not a count
 # "一家公司" is "a company", not a count: a Chinese numeral counts only when it is not a lone 一.
 HAS_NUMBER = re.compile(r"\d|[两二三四五六七八九十百千万亿][一二三四五六七八九十两百千万亿几]*\s*[" + UNITS + r"%]")

@@ -39,7 +39,7 @@ NOT_A_SURNAME = frozenset("由被与在把对给跟是让请叫从据")
 FUNCTION_TAGS = frozenset("p c d f r m q v vn vd a ad an t u uj ul uz ud ug uv".split())
 CJK_CHARACTER = re.compile(r"[\u4E00-\u9FD5]")
 YEAR = re.compile(r"(?:公元前?|西元前?)?\d{4}\s*年")
-A_ONE = re.compile(r"一\s*[个家位名座种条项所间场只匹头辆艘架部首本张册套件台份枚颗株棵篇]")  # not 一年, 一次: counts
+A_ONE = re.compile(r"一\s*[个家位名座种条项所间场只匹头辆艘架部首本张册套件台份枚颗株棵篇处起]")  # not 一年, 一次: counts
 PLACE_NAME_PARTS = ("nr", "nrt", "nz")  # what jieba tags the 普鲁士 of 普鲁士王国, the 佛利 of 比佛利山庄
 # A Latin-script name right after a Chinese one, in brackets.
 SPELLED_OUT = re.compile(r"[\u4E00-\u9FD5]\s*[（(]\s*$")
@@ -105,6 +105,16 @@ REIGN_YEAR = re.compile(r"(?:[一二三四五六七八九十]{1,3}|元)年")
 CYCLE_YEAR = re.compile(r"[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年")
 NAME_TAGS = frozenset(("nr", "nrt", "nrfg", "ns", "nz", "n", "t", "l", "j"))
 ASKS_YEAR = re.compile(r"哪一?年|什么年份|哪个年份|(?:which|what)year")
+RATIO_QUESTION = re.compile(r"比数|比分|比例|比率|几比几|多少比多少")
+RATIO = re.compile(r"(?<![\d.])\d+\s*(?:比|:)\s*\d+(?![\d.])")
+# What a time mark may be beyond the index's TIME (which the ranker's has_time reads): a range of months whose
+# first end names no month ("2至4月"), a time of day ("上午11:00~12:00").
+MARKED_TIME = re.compile(r"\d{1,2}\s*(?:至|到|-|–|~|～)\s*\d{1,2}\s*月|(?:上午|下午|早上|晚上|中午|凌晨)?\d{1,2}:\d{2}"
+                         r"(?:\s*(?:至|到|-|–|~|～)\s*\d{1,2}:\d{2})?|" + TIME.pattern)
+ASKS_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|哪一?年|几月|几号|什么(?:时期|时代|年代|日期|时间)|哪个(?:时期|时代|年代|朝代)|when|(?:what|which)(?:date|day|year|month|time)")
+DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+GIVEN_NUMBER = re.compile(r"(?<![a-z\d/.,])\d+(?:[.,]\d+)*(?![\d/a-z])")  # not part of a code ("7/34P号决议")
+DURATION_QUESTION = re.compile(r"多久(?!以前|之前|前)|多长时间|多少时间|多少(?:个)?(?:年|月|天|小时|分钟|星期|周)(?!前)|几(?:个)?(?:年|月|天|小时|分钟|星期|周)(?!前)")
 ASKS_ERA = re.compile(r"(?:什么|哪个|哪一个?|何)(?:时期|时代|朝代|朝)")
 RELATIVE_TIMES = frozenset("当时 现在 目前 同时 以前 以后 之前 之后 今天 今日 最近 此时 那时 其时 平时 随时 届时 以来 过去 未来 后来 "
                            "当初 起初 最初 最后 将来 如今 当年 早期 晚期 初期 中期 末期 近年 近期 长期 短期 期间 年代 时代 时期 近来 "
@@ -218,25 +228,36 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         spans += [m.span() for m in WORK_TITLE.finditer(normalised)]
     if "work" in kinds and not spans:
         spans += [m.span() for m in WORK_TITLE.finditer(normalised)] or nearest(_works)
-    if "time" in kinds and not spans:
+    # A length of time is a count ("持续多久", "花多少时间": 50年, 三个月), not the date beside it, and a count asked
+    # in its unit comes before a time the question only names ("英宗时期总共设置多少个行省": 十一个, not 1321年).
+    count_first = "quantity" in kinds and (DURATION_QUESTION.search(view.squashed)
+                                        or (view.units and not ASKS_WHEN.search(view.squashed)))
+    if "time" in kinds and not spans and not count_first:
         eras = cache(lambda: nearest(_eras))  # sought at most once, for up to three rules below
         if ASKS_ERA.search(view.squashed):  # "哪一个时期的风格": 文艺复兴时期 before 16世纪
             spans += eras()
         if not spans:
-            spans += _joined([m.span() for m in TIME.finditer(normalised)], normalised)
+            spans += _joined([m.span() for m in MARKED_TIME.finditer(normalised)], normalised)
         if ASKS_YEAR.search(view.squashed):  # "哪一年宣布辞职": 1974年 or 昭和四十九年, not the 10月 beside it
             with_year = lambda found: [s for s in found if "年" in normalised[s[0]:s[1]]]
             spans = with_year(spans) or with_year(eras()) or spans
         if not spans and not kinds & {"person", "place", "quantity"}:  # "哪位皇帝在位时期" asks for the emperor
             spans += eras()
+    if "quantity" in kinds and not spans and RATIO_QUESTION.search(view.squashed):  # "以多少比数输给": 1比3
+        spans += [m.span() for m in RATIO.finditer(normalised)]
     if "quantity" in kinds and not spans:
         spans += _joined([m.span() for m in QUANTITY.finditer(normalised) if re.search(r"[\d一二两三四五六七八九十百千万亿]", m.group())],
                          normalised, brackets=False)
+        # a number the question itself gives is not its answer ("百分之32" against "成长了32%")
+        given = set(GIVEN_NUMBER.findall(view.squashed))
+        spans = [s for s in spans if not given.intersection(DIGITS.findall(normalised, *s))]
         if view.units:  # "有多少人": a count of people before a year or a page count, however near
             counted = count_in(view.units)
             spans = [s for s in spans if counted.search(normalised, *s)] or spans
         # a year is a date, not a count ("维持了多少年": 149年, not the 1185年 it began); "一家公司" is "a company"
         spans = [s for s in spans if not (YEAR.fullmatch(normalised, *s) or A_ONE.fullmatch(normalised, *s))] or spans
+    if count_first and "time" in kinds and not spans:
+        spans += _joined([m.span() for m in MARKED_TIME.finditer(normalised)], normalised)
     if spans or not ("person" in kinds or "place" in kinds):
         return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
     if PEOPLE_QUESTION.search(view.squashed):
