@@ -289,7 +289,9 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # question asks its unit too ("how long": a duration). A "where" is the place the question's own words frame in the
 # quote (迁到了|河东街, 在|苏州|长大), "哪国人" asks a people, and "出自何处" a book; a "who" whose quote names no
 # person is the words the question frames too (裁判长|拥有最终); a question listing all but one item of a list asks
-# for that one, whatever its kind.
+# for that one, whatever its kind. A number inside a code counts nothing (XT-78), a unit may be Latin (30km), a share
+# a fraction (三分之一) and a score a ratio (1比3); a number the question gives is not its answer; a count asked in
+# its unit or a length of time comes before a date; a time may be a range of months or of the clock.
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
         "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
@@ -301,7 +303,10 @@ TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建
         "清廷签订了马关条约，镇上的商路因此断绝。"
         "镇上的第一所中学后来从青岛迁到了河东街。画家李青生于杭州，在苏州长大。镇上的面馆是一个荷兰人开的。"
         "“青石不语”这句话出自《青石镇志》。镇上的比赛中，裁判长拥有最终决定权。"
-        "镇上的三种特产是青瓷、茶叶和竹编。\n")
+        "镇上的三种特产是青瓷、茶叶和竹编。镇口的XT-78型信号塔覆盖距离为30km。镇上三分之一的居民以种茶为生。"
+        "清朝时期，镇上总共设了十一个驿站，1821年全部裁撤。镇上的龙舟队以1比3输给了邻镇。"
+        "镇上的茶叶产量去年增长了15%，达到了300吨。镇上的荷花在6至8月开放。镇上的夜市在晚上19:00～23:00营业。"
+        "镇上茶馆去年的营业额约为1.2亿美金。1938年3月，镇上的学堂停课长达三个月。\n")
 
 
 @pytest.fixture(scope="module")
@@ -340,6 +345,15 @@ def town_engine(tmp_path_factory):
     ("镇上的比赛中谁拥有最终决定权？", "裁判长", None),
     ("镇上的特产有青瓷、茶叶以及什么？", "竹编", None),
     ("除了青瓷、竹编，镇上还有哪一种特产？", "茶叶", None),
+    ("信号塔的覆盖距离是多少？", "30km", "78"),
+    ("镇上多少比例的居民以种茶为生？", "三分之一", "三分"),
+    ("清朝时期镇上总共设了多少个驿站？", "十一个", "1821年"),
+    ("镇上的龙舟队以多少比数输给了邻镇？", "1比3", "3"),
+    ("镇上的茶叶产量去年增长了百分之15，达到了多少？", "300吨", "15%"),
+    ("镇上的荷花什么时候开放？", "6至8月", "8月"),
+    ("镇上的夜市什么时候营业？", "晚上19:00～23:00", "晚上"),
+    ("镇上茶馆去年的营业额是多少？", "1.2亿美金", "1.2亿美"),
+    ("镇上的学堂停课了多少时间？", "三个月", "1938年3月"),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]
@@ -360,15 +374,18 @@ def test_a_number_in_words_too_vague_for_the_index_is_found_only_as_written(tmp_
     assert concepts["四十二"] == ("四十二", "42")
 
 
-def evaluate_folder(tmp_path, name: str, hit_at_5: float = 0.95):
-    """The report of tests/data/NAME.jsonl over an index built from the documents in tests/data/NAME/."""
+def evaluate_folder(tmp_path, name: str, hit_at_5: float = 0.95, questions: tuple[str, ...] = ()):
+    """The report of tests/data/NAME.jsonl over an index built from the documents in tests/data/NAME/; with
+    `questions`, a list of it and of the reports of those files in tests/data over the same index."""
     from rag.evaluation import evaluate, read_cases
 
     folder = REPO / "tests" / "data" / name
     index = build_index(tmp_path, {f.name: f.read_bytes() for f in sorted(folder.iterdir())})
-    report = evaluate(rag.load(index), read_cases(REPO / "tests" / "data" / f"{name}.jsonl"), index, repeat=1)
-    assert report.citation_validity == 1.0 and report.hit_at_5 >= hit_at_5
-    return report
+    engine = rag.load(index)
+    reports = [evaluate(engine, read_cases(REPO / "tests" / "data" / f"{q}.jsonl"), index, repeat=1) for q in (name, *questions)]
+    for report in reports:
+        assert report.citation_validity == 1.0 and report.hit_at_5 >= hit_at_5
+    return reports if questions else reports[0]
 
 
 def test_documents_of_other_kinds(tmp_path):
@@ -404,8 +421,12 @@ def test_news_reports_and_encyclopedia_pages_nobody_tuned_for(tmp_path):
     # also writes ("Harbor University") found in Chinese: encyclopedia 0.650; "European" and "Blue Line" no longer
     # names the documents lack (dictionary_names.py): news 0.545, 4 of 16, 19. The confidence does not tell their
     # answerable questions from the others (README, "What is left"). Floors, not goals.
-    news = evaluate_folder(tmp_path / "news", "news")
+    # tests/data/swapped_news.jsonl, written at stop 31 by a helper who saw only the reports: 15 questions asking of
+    # one company, team or place a fact the report gives only for another it names ("北川队的主教练是谁？" where only
+    # 临江联's coach is named), and 15 it answers. As first measured: 0.933, 1 of 15 refused, 0 false refusals.
+    news, swapped = evaluate_folder(tmp_path / "news", "news", questions=("swapped_news",))
     assert news.answer_accuracy >= 0.54 and news.refusals >= 4 and news.false_refusals <= 19
+    assert swapped.answer_accuracy >= 0.93 and swapped.refusals >= 1 and swapped.false_refusals == 0
     pages = evaluate_folder(tmp_path / "encyclopedia", "encyclopedia")
     assert pages.answer_accuracy >= 0.65 and pages.refusals >= 1 and pages.false_refusals <= 13
 
