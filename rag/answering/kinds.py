@@ -79,9 +79,9 @@ def count_in(units: str) -> re.Pattern:
 LATIN_UNITS = (r"(?:km/h|kwh|mah|ghz|mhz|khz|hz|kbps|mbps|gbps|tb|gb|mb|kb|km|cm|mm|nm|μm|kg|mg|kw|mw|kv|ml|mph|rpm|"
                r"dpi|ft|m|g|t|w|v|l)(?![a-z])")
 QUANTITY = re.compile(
-    # a share: 三分之一, 1/3, 三成 (not 成员, 成为...), before 三分 is read as a count of minutes
+    # a share: 三分之一, 1/3, 三成 (not 成员, 成为, 一成不变...), before 三分 is read as a count of minutes
     r"[一二两三四五六七八九十百千万\d]+分之[一二两三四五六七八九十百千万\d.]+|(?<![\d/])\d+/\d+(?![\d/])"
-    r"|(?<![一二两三四五六七八九十])[一二两三四五六七八九]成(?![员为功立绩果本长熟年就了])|"
+    r"|(?<![一二两三四五六七八九十])[二两三四五六七八九]成(?![员为功立绩果本长熟年就了])|"
     # digits inside a Latin word name a thing ("POWER5", "A380", "GPT-4") and count nothing; "4x200米" counts
     r"(?<![a-wyz\d])(?<![a-z]x)(?<!\d[.,])(?<![a-z]-)(?:约|大约|超过|近|逾|达|仅|多达)?[±]?\d+(?:[.,]\d+)*\s*(?:[万亿千百十]+)?\s*(?:%|多)?\s*(?:平方)?(?:"
     + LONG_UNITS + "|" + LATIN_UNITS + "|[" + MEASURES + r"])?"
