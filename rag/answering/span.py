@@ -232,12 +232,13 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     # in its unit comes before a time the question only names ("英宗时期总共设置多少个行省": 十一个, not 1321年).
     count_first = "quantity" in kinds and (DURATION_QUESTION.search(view.squashed)
                                         or (view.units and not ASKS_WHEN.search(view.squashed)))
+    dates = lambda: _joined([m.span() for m in MARKED_TIME.finditer(normalised)], normalised)
     if "time" in kinds and not spans and not count_first:
         eras = cache(lambda: nearest(_eras))  # sought at most once, for up to three rules below
         if ASKS_ERA.search(view.squashed):  # "哪一个时期的风格": 文艺复兴时期 before 16世纪
             spans += eras()
         if not spans:
-            spans += _joined([m.span() for m in MARKED_TIME.finditer(normalised)], normalised)
+            spans += dates()
         if ASKS_YEAR.search(view.squashed):  # "哪一年宣布辞职": 1974年 or 昭和四十九年, not the 10月 beside it
             with_year = lambda found: [s for s in found if "年" in normalised[s[0]:s[1]]]
             spans = with_year(spans) or with_year(eras()) or spans
@@ -257,7 +258,7 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
         # a year is a date, not a count ("维持了多少年": 149年, not the 1185年 it began); "一家公司" is "a company"
         spans = [s for s in spans if not (YEAR.fullmatch(normalised, *s) or A_ONE.fullmatch(normalised, *s))] or spans
     if count_first and "time" in kinds and not spans:
-        spans += _joined([m.span() for m in MARKED_TIME.finditer(normalised)], normalised)
+        spans += dates()
     if spans or not ("person" in kinds or "place" in kinds):
         return min(filter(asked, spans), key=lambda s: (distance(s[0], s[0]), s[0]), default=None)
     if PEOPLE_QUESTION.search(view.squashed):
