@@ -291,7 +291,9 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # person is the words the question frames too (裁判长|拥有最终); a question listing all but one item of a list asks
 # for that one, whatever its kind. A number inside a code counts nothing (XT-78), a unit may be Latin (30km), a share
 # a fraction (三分之一) and a score a ratio (1比3); a number the question gives is not its answer; a count asked in
-# its unit or a length of time comes before a date; a time may be a range of months or of the clock.
+# its unit or a length of time comes before a date; a time may be a range of months or of the clock. A "where" is
+# the whole address written after its first place (美国|明尼亚波利斯), a "which country" the country alone; a name
+# whose parts dots join is whole where jieba cuts a part apart (伊夫|林·比|阿特|丽斯·霍尔).
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
         "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
@@ -306,7 +308,9 @@ TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建
         "镇上的三种特产是青瓷、茶叶和竹编。镇口的XT-78型信号塔覆盖距离为30km。镇上三分之一的居民以种茶为生。"
         "清朝时期，镇上总共设了十一个驿站，1821年全部裁撤。镇上的龙舟队以1比3输给了邻镇。"
         "镇上的茶叶产量去年增长了15%，达到了300吨。镇上的荷花在6至8月开放。镇上的夜市在晚上19:00～23:00营业。"
-        "镇上茶馆去年的营业额约为1.2亿美金。1938年3月，镇上的学堂停课长达三个月。\n")
+        "镇上茶馆去年的营业额约为1.2亿美金。1938年3月，镇上的学堂停课长达三个月。"
+        "镇上的老邮局旧址位于浙江省杭州市西湖区南山路12号。镇上的姐妹城市广场位于美国明尼亚波利斯。"
+        "镇上的医院由英国医生伊夫林·比阿特丽斯·霍尔创办。\n")
 
 
 @pytest.fixture(scope="module")
@@ -354,11 +358,19 @@ def town_engine(tmp_path_factory):
     ("镇上的夜市什么时候营业？", "晚上19:00～23:00", "晚上"),
     ("镇上茶馆去年的营业额是多少？", "1.2亿美金", "1.2亿美"),
     ("镇上的学堂停课了多少时间？", "三个月", "1938年3月"),
+    ("老邮局旧址位于什么地方？", "浙江省杭州市西湖区南山路12号", "浙江省杭州市西湖区南山路"),
+    ("姐妹城市广场位于哪里？", "美国明尼亚波利斯", "美国"),
+    ("镇上的医院是谁创办的？", "伊夫林·比阿特丽斯·霍尔", "霍尔"),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]
     assert c.start <= c.answer_start < c.answer_end <= c.end
     assert TOWN[c.answer_start : c.answer_end] == marked != before
+
+
+def test_a_country_question_marks_the_country_alone(town_engine):
+    c = town_engine.ask("姐妹城市广场位于哪个国家？").citations[0]
+    assert TOWN[c.answer_start : c.answer_end] == "美国"
 
 
 ROOMS = "".join(f"{n} 号房间有 {n} 把椅子。" for n in range(11, 80)) + "\n"

@@ -63,6 +63,7 @@ def _tags(run: str) -> tuple[tuple[str, str], ...]:
 def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int, int]]:
     """Spans of the names jieba tags `wanted` in one NAME_RUN of `text`; neighbouring name parts make one name."""
     words = [(a, b, flag) for a, b, _, flag in _tagged(run)]
+    dotted = _dotted(words, text)
     spans, k = [], 0
     while k < len(words):
         a, b, flag = words[k]
@@ -92,9 +93,59 @@ def _names(run: re.Match, text: str, wanted: tuple[str, ...]) -> list[tuple[int,
                     k += 1
                     b = words[k][1]
             if b - a > 1 or k + 1 == len(words):
-                spans.append((a, b))
+                # a name that is part of a dotted one is the whole of it
+                a, b = next(((min(a, s), max(b, e)) for s, e in dotted if s < b and a < e), (a, b))
+                if (a, b) not in spans:
+                    spans.append((a, b))
         k += 1
     return spans
+
+
+DOTTED_TAGS = frozenset(("nr", "nrt", "nrfg", "nz", "ns", "ng"))
+DOTTED_PART = 4  # characters of a dotted name's first or last part, where jieba cut that part into words
+JOINING_WORDS = frozenset("和 与 及 或 同 跟 的 是 在 为 以 由 被".split())
+
+
+def _dotted(words: list[tuple[int, int, str]], text: str) -> list[tuple[int, int]]:
+    """The names whose parts dots join, whole where jieba cut a part apart ("伊夫|林·比|阿特|丽斯·霍尔",
+    "马科·哥伦部|罗"): from the words before the first dot to the words after the last one, each end up to a
+    function word or DOTTED_PART characters."""
+    dots = [k for k, (s, e, _) in enumerate(words) if text[s:e] in "·•"]
+
+    def inner(word: tuple[int, int, str]) -> bool:
+        # a word between two dots, or right after the last, whatever jieba tags it, but one joining two names
+        # ("詹姆斯·霍本和班杰明·亨利")
+        return word[2] != "x" and text[word[0]:word[1]] not in JOINING_WORDS
+
+    def part(word: tuple[int, int, str]) -> bool:
+        # a name, or one character that is no function word: not a title before the name (主角), nor a verb after it
+        s, e, flag = word
+        return flag in DOTTED_TAGS or (e - s == 1 and flag not in FUNCTION_TAGS and flag != "x")
+
+    def next_dot(k: int) -> int | None:
+        # the next dot of the same name: one to three words of a name after dot k
+        return max((d for d in dots if k < d <= k + 4 and all(inner(words[j]) for j in range(k + 1, d))), default=None)
+
+    names: list[tuple[int, int]] = []
+    for first in dots:
+        if names and words[first][0] < names[-1][1]:
+            continue
+        last = first
+        while next_dot(last) is not None:
+            last = next_dot(last)
+        k = first
+        while k > 0 and part(words[k - 1]) and (k == first or words[first][0] - words[k - 1][0] <= DOTTED_PART):
+            k -= 1
+        start = words[k][0]
+        if words[k][1] - start > 2 and text[start] in NOT_A_SURNAME:  # "由威廉" as one word
+            start += 1
+        k = last
+        while k + 1 < len(words) and (inner(words[k + 1]) if k == last else
+                                      part(words[k + 1]) and words[k + 1][1] - words[last][1] <= DOTTED_PART):
+            k += 1
+        if start < words[first][0] and k > last:
+            names.append((start, words[k][1]))
+    return names
 
 
 # A time written without digits (the fallback of a "when" question's mark): a word jieba tags as a time (清朝, 南北朝,
@@ -269,7 +320,7 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
     if "place" in kinds:
         place = _framed(normalised, view.squashed, PLACE_QUESTION, asked)
         if place is not None:
-            return place
+            return _address(normalised, place, view.squashed)
     best = None
     if "person" in kinds:
         # a person's name inside the words the question frames, else the nearest name; where the quote names
@@ -283,8 +334,45 @@ def answer_span(text: str, view: QuestionView) -> tuple[int, int] | None:
             return framed
     # "谁" is also answered by a people, a state or a body (突厥人, 西班牙, 清朝): a place or organisation when the
     # quote names no person
-    best = best or _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
+    if best is None:
+        best = _nearest_name(text, normalised, POS_KINDS["place"] + POS_KINDS["organisation"], False, asked, distance)
+        if best is not None and "place" in kinds:
+            return _address(normalised, best[1:], view.squashed)
     return None if best is None else best[1:]
+
+
+# What ends the parts of an address jieba cuts into words it does not tag as places (西湖区 is, 仙女山镇 and 郡 are not).
+ADDRESS_PARTS = tuple("省市县区郡府州镇乡村路街道巷号")
+# One character jieba cuts off a transliterated place ("明|尼亚|波利斯", 明 an adjective) joins the place after it;
+# a function word (的, 是, 和) does not.
+BRIDGE_STOPS = FUNCTION_TAGS - {"a"}
+COUNTRY_QUESTION = re.compile(r"哪一?个?国家?")
+
+
+def _address(normalised: str, span: tuple[int, int], question: str) -> tuple[int, int]:
+    """A place mark (`span`) with the smaller places written right after it: "位于哪里" is answered by
+    美国明尼亚波利斯 or 浙江省杭州市西湖区南山路12号, not by its first word; "哪个国家" by the country alone. A word
+    the question says ends it ("在哪里长大": not 苏州长大)."""
+    if COUNTRY_QUESTION.search(question):
+        return span
+    run = next((r for r in NAME_RUN.finditer(normalised) if r.start() <= span[0] and span[1] <= r.end()), None)
+    if run is None:
+        return span
+    words = [w for w in _tagged(run) if w[0] >= span[1]]
+    b, k = span[1], 0
+    while k < len(words) and words[k][0] == b:
+        _, e, word, flag = words[k]
+        if word in question:
+            break
+        if flag == "ns" or (len(word) > 1 and word.endswith(ADDRESS_PARTS) and flag in FRAMED_TAGS):
+            b, k = e, k + 1
+        elif k + 1 < len(words) and len(word) == 1 and flag not in BRIDGE_STOPS and words[k + 1][3] == "ns":
+            b, k = words[k + 1][1], k + 2
+        elif word.isdigit() and k + 1 < len(words) and words[k + 1][2] == "号":
+            b, k = words[k + 1][1], k + 2
+        else:
+            break
+    return (span[0], b)
 
 
 def _nearest_name(text: str, normalised: str, wanted: tuple[str, ...], latin_people: bool,
