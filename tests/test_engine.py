@@ -293,7 +293,8 @@ def test_the_answer_is_marked_inside_the_quote(novel_engine, question, marked):
 # a fraction (三分之一) and a score a ratio (1比3); a number the question gives is not its answer; a count asked in
 # its unit or a length of time comes before a date; a time may be a range of months or of the clock. A "where" is
 # the whole address written after its first place (美国|明尼亚波利斯), a "which country" the country alone; a name
-# whose parts dots join is whole where jieba cuts a part apart (伊夫|林·比|阿特|丽斯·霍尔).
+# whose parts dots join is whole where jieba cuts a part apart (伊夫|林·比|阿特|丽斯·霍尔); "多少钱" is asked in
+# every currency (美金 too).
 TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建于明朝崇祯十六年（1643年），1998 年的洪水后重修。"
         "2010 年，镇上的 3 所学校共有学生三千二百人。镇上的钟楼由英国工程师约翰·海克特·麦克阿瑟设计。"
         "图书馆由威廉·史密斯（William Smith）建造。工程师马克·吐温（Mark Twain）修好了镇上的水车。"
@@ -310,7 +311,7 @@ TOWN = ("青石镇位于海拔1200米至1500米的山谷中。镇上的老桥建
         "镇上的茶叶产量去年增长了15%，达到了300吨。镇上的荷花在6至8月开放。镇上的夜市在晚上19:00～23:00营业。"
         "镇上茶馆去年的营业额约为1.2亿美金。1938年3月，镇上的学堂停课长达三个月。"
         "镇上的老邮局旧址位于浙江省杭州市西湖区南山路12号。镇上的姐妹城市广场位于美国明尼亚波利斯。"
-        "镇上的医院由英国医生伊夫林·比阿特丽斯·霍尔创办。\n")
+        "镇上的医院由英国医生伊夫林·比阿特丽斯·霍尔创办。镇上的老戏院去年接待游客2万人，门票收入共计50万美金。\n")
 
 
 @pytest.fixture(scope="module")
@@ -361,6 +362,7 @@ def town_engine(tmp_path_factory):
     ("老邮局旧址位于什么地方？", "浙江省杭州市西湖区南山路12号", "浙江省杭州市西湖区南山路"),
     ("姐妹城市广场位于哪里？", "美国明尼亚波利斯", "美国"),
     ("镇上的医院是谁创办的？", "伊夫林·比阿特丽斯·霍尔", "霍尔"),
+    ("老戏院去年的门票收入是多少钱？", "50万美金", "2万人"),
 ])
 def test_the_mark_holds_the_whole_answer(town_engine, question, marked, before):
     c = town_engine.ask(question).citations[0]
