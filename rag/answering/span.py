@@ -131,8 +131,8 @@ def _dotted(words: list[tuple[int, int, str]], text: str) -> list[tuple[int, int
         if names and words[first][0] < names[-1][1]:
             continue
         last = first
-        while next_dot(last) is not None:
-            last = next_dot(last)
+        while (following := next_dot(last)) is not None:
+            last = following
         k = first
         while k > 0 and part(words[k - 1]) and (k == first or words[first][0] - words[k - 1][0] <= DOTTED_PART):
             k -= 1
