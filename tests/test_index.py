@@ -24,7 +24,7 @@ def copy_index(tiny_index, tmp_path):
 
 def test_manifest_records_what_was_built(tiny_index):
     manifest = json.loads((tiny_index / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 7
+    assert manifest["format_version"] == 8
     assert manifest["embedder"] == {"name": "use-multilingual-v3", "dimension": 512}
     assert manifest["chunking"] == {"sentences": 5, "overlap": 1, "max_chars": 400}
     assert manifest["counts"] == {"documents": 1, "sentences": 3, "chunks": 1}
@@ -115,7 +115,7 @@ def test_other_format_version_is_refused(tiny_index, tmp_path):
     manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
     manifest["format_version"] = 99
     (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 7; run `rag build`"):
+    with pytest.raises(rag.IndexLoadError, match="format version 99, this program reads 8; run `rag build`"):
         rag.load(index)
 
 

@@ -94,6 +94,33 @@ def test_a_bulleted_line_is_an_item_of_a_list_not_a_heading():
     ]
 
 
+def test_lines_of_a_field_list_and_items_ending_in_a_clause_mark_are_no_headings():
+    # Written at stop 33 from a spec sheet, meeting minutes and leave rules a helper wrote: each of these lines was
+    # a heading, and a heading followed by another heading is never quoted, so "水箱容量多大？" had no answer.
+    text = ("除湿机说明书\n\n" + "正文" * 20 + "。\n二、主要技术参数\n型号：LX-D26\n水箱容量：4.5升\n\n净重：14.8千克\n"
+            "三、年休假\n（一）司龄满1年不满3年的，每年5天；\n（二）司龄满3年及以上的，每年8天。\n"
+            "安全观的分野:价值观红利与政治豪赌\n" + "正文" * 20 + "。\n")
+    assert [(s.text, s.heading) for s in split_sentences(text)][2:] == [
+        ("二、主要技术参数", True), ("型号：LX-D26", False), ("水箱容量：4.5升", False),
+        ("净重：14.8千克", False),  # a blank line between two fields does not end their list
+        ("三、年休假", True), ("（一）司龄满1年不满3年的，每年5天；", False), ("（二）司龄满3年及以上的，每年8天。", False),
+        # a line of that form with no other next to it is a heading with its subtitle
+        ("安全观的分野:价值观红利与政治豪赌", True), ("正文" * 20 + "。", False),
+    ]
+
+
+def test_a_numbered_section_heading_ends_the_header():
+    # A spec sheet's fields under its first section are content, not header lines (which are never quoted for a
+    # question about anything but the document itself); a meeting's time and place above its first section are
+    # header lines.
+    text = "除湿机说明书\n\n一、主要技术参数\n型号：LX-D26\n水箱容量：4.5升\n"
+    assert [(s.text, s.header) for s in split_sentences(text)] == [
+        ("除湿机说明书", True), ("一、主要技术参数", False), ("型号：LX-D26", False), ("水箱容量：4.5升", False),
+    ]
+    text = "居委会会议纪要\n\n会议时间：2023年9月14日\n会议地点：第一会议室\n（一）上季度工作回顾\n"
+    assert [s.header for s in split_sentences(text)] == [True, True, True, False]
+
+
 def test_headings_are_marked_and_a_markdown_title_ends_the_header():
     text = "# 差旅制度\n## 住宿标准\n一线城市每晚不超过 600 元。\n消费级市场的岔路口:流量帝国与价值观迁徙\n"
     assert [(s.text, s.header, s.heading) for s in split_sentences(text)] == [

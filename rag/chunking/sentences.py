@@ -27,8 +27,10 @@ TABLE_CELLS = " | "  # how every extractor joins a table row's cells (rag/extrac
 MARKDOWN_TABLE_RULE = re.compile(r"\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?)?\s*")  # "|---|:--:|" under a Markdown header row
 BOILERPLATE = re.compile(r"扫码|二维码|关注公众号|关注我们|获取更多.{0,6}资讯|点击阅读原文|长按识别|点赞|点个在看")
 
-# A document's header is the run of short lines before its first real paragraph or Markdown heading
-# (site, date, view count, source, author, editor in a news article).
+# A document's header is the run of short lines before its first real paragraph, Markdown heading or numbered
+# section heading (site, date, view count, source, author, editor in a news article; the time, place and chair
+# of a meeting above its minutes). A spec sheet's lines under "一、主要技术参数" are its content.
+OUTLINE_HEADING = re.compile(r"\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|第[一二三四五六七八九十百零〇\d]{1,4}[章节条部篇])")
 PARAGRAPH_CHARS = 40
 MAX_HEADER_LINES = 12
 # What a header line names. A short line among them that ends as a sentence does and names none of these is
@@ -38,6 +40,10 @@ HEADING_CHARS = 30
 # A bulleted line ("- 重量：约 198 克", "－3月12日：第一次段考") is an item of a list, not a heading: a bullet of ASCII
 # or a middle dot needs a space after it (not "-5度", "·" inside a name), a full-width or symbol bullet does not.
 LIST_ITEM = re.compile(r"\s*(?:[-*+•·●○■□▪]\s|[－＊•●○■□▪◆◇★☆▶►※・])")
+# A line naming a field and its value ("水箱容量：4.5升", "审核：蒋慧芳"). Next to another such line it is a row of a
+# field list (a spec sheet, a contact block, the signatures under minutes), not a heading; alone it may be a
+# heading with a subtitle ("安全观的分野:价值观红利与政治豪赌").
+FIELD_LINE = re.compile(r"\s*([^：:，,。；;\s][^：:，,。；;]{0,11})[：:]\s*\S")
 
 # Twice the longest sentence of the article (101); two of them fill a chunk (ChunkingConfig.max_chars 400).
 MAX_SENTENCE_CHARS = 200
@@ -128,22 +134,47 @@ def table_line(text: str) -> bool:
     return TABLE_CELLS in text or bool(MARKDOWN_TABLE_RULE.fullmatch(text))
 
 
+def field_name(line: str) -> str:
+    """The field a line names before its value ("会议地点" of "会议地点：第一会议室"), "" if it names none."""
+    match = FIELD_LINE.match(line)
+    return match.group(1).strip() if match else ""
+
+
+def _in_field_list(lines: list[str]) -> list[bool]:
+    """Per line: it names a field and its value, and so does the nearest non-blank line before or after it."""
+    fields = [bool(FIELD_LINE.match(line)) if line.strip() else None for line in lines]
+    out = [False] * len(lines)
+    previous = None  # the nearest non-blank line's index
+    for i, field in enumerate(fields):
+        if field is None:
+            continue
+        if field and previous is not None and fields[previous]:
+            out[i] = out[previous] = True
+        previous = i
+    return out
+
+
 def split_sentences(text: str, source: str = "") -> list[Sentence]:
     sentences: list[Sentence] = []
     offset = 0
     in_header = True
-    for line_no, line in enumerate(text.split("\n")):
+    lines = text.split("\n")
+    in_field_list = _in_field_list(lines)
+    for line_no, line in enumerate(lines):
         if in_header and (len(line.strip()) >= PARAGRAPH_CHARS or line_no >= MAX_HEADER_LINES
-                          or line.lstrip().startswith("#")):  # a Markdown document opens with its title
+                          or line.lstrip().startswith("#")  # a Markdown document opens with its title
+                          or OUTLINE_HEADING.match(line)):
             in_header = False
         header = in_header and not (line.strip().rstrip(CLOSERS)[-1:] in END_MARKS and not HEADER_WORDS.search(line))
         spans = _split_line(line)
         for a, b in spans:
             quote = line[a:b]
             quotable = not BOILERPLATE.search(quote) and not MARKDOWN_TABLE_RULE.fullmatch(quote)
+            # A short line ending in a clause mark is an item of a list that one sentence runs through ("（三）司龄满6年
+            # 不满10年的，每年12天；"), not a heading.
             heading = (quotable and not in_header and len(spans) == 1 and not table_line(quote)
-                       and not LIST_ITEM.match(line) and (quote.startswith("#") or (
-                           len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + ".")))
+                       and not LIST_ITEM.match(line) and not in_field_list[line_no] and (quote.startswith("#") or (
+                           len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "." + CLAUSE_ENDS)))
             sentences.append(Sentence(source, offset + a, offset + b, quote, header, quotable, heading))
         offset += len(line) + 1
     if in_header:

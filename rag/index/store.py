@@ -1,7 +1,8 @@
 """The on-disk index: a JSON manifest, JSONL records, .npy arrays and a FAISS index, written atomically and checked
 on load.
 
-Layout of an index folder (FORMAT_VERSION 7: 6 with periods inside Latin names no longer ending sentences; 6: 5
+Layout of an index folder (FORMAT_VERSION 8: 7 with a short line ending in a clause mark, or one of a list of
+"field：value" lines, no longer a heading; 7: 6 with periods inside Latin names no longer ending sentences; 6: 5
 and a table row's header among the facts). Everything a question needs is saved at build time, so that loading
 is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use (their
 Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
@@ -70,7 +71,7 @@ from rag.errors import IndexLoadError, IndexStaleError
 from rag.retrieval.bm25 import ARRAYS, BM25, SENTENCE_K1
 from rag.sources import quote_name, scan_seeds, sha256_bytes
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 MANIFEST = "manifest.json"
 VECTOR_FILES = ("sentences.npy", "chunks.faiss")
 BM25_TABLES = ("sentences", "chunks", "documents")
