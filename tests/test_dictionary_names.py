@@ -32,6 +32,11 @@ def test_a_chinese_question_naming_a_name_the_documents_never_write_names_someth
     assert unwritten_names(concepts("谷歌", "收入"), set(), False, documents) == ()
     # found through an alternative the documents write instead (a regional variant)
     assert unwritten_names([Concept("川普", 1.0, ("川普", "特朗普"))], set(), False, {"特朗普"}.__contains__) == ()
+    # a people or nationality is written where its place is (stop 33: "是哪个英国人让西方学界知道了邵临溪？" was refused
+    # at confidence 0 by a page writing "英国地理学者约翰·哈德威克"); of a place the documents lack it is unknown
+    documents = {"英国", "西方", "学界"}.__contains__
+    assert unwritten_names(concepts("英国人", "西方", "学界"), set(), False, documents) == ()
+    assert unwritten_names(concepts("法国人", "西方", "学界"), set(), False, documents) == ("法国人",)
 
 
 def test_an_english_question_naming_a_name_whose_chinese_the_documents_never_write_names_something_unknown():

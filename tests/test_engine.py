@@ -501,9 +501,10 @@ def test_minutes_a_manual_a_school_notice_and_a_local_history_nobody_tuned_for(t
     # their topics that they do not answer. As first measured (stop 32's code): 0.625, 4 of 16 refused, 13 false
     # refusals, the right passage first for 0.688 and in the first five for 0.896. With a list of "field：value"
     # lines and items ending in "；" no longer headings, a numbered section ending the header and a header line
-    # naming the asked field quoted: 0.625, 4 of 16, 13, 0.750, 0.979. Floors, not goals.
+    # naming the asked field quoted: 0.625, 4 of 16, 13, 0.750, 0.979. With a people or nationality written where
+    # its place is (英国人, 英国): 0.646, 4 of 16, 12. Floors, not goals.
     report = evaluate_folder(tmp_path, "records", hit_at_5=0.97)
-    assert report.answer_accuracy >= 0.62 and report.refusals >= 4 and report.false_refusals <= 13
+    assert report.answer_accuracy >= 0.64 and report.refusals >= 4 and report.false_refusals <= 12
     assert report.hit_at_1 >= 0.75
 
 

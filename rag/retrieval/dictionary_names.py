@@ -207,5 +207,8 @@ def unwritten_names(concepts: Sequence[Concept], capitalised: Sequence[tuple[str
     # the dictionary first (0.04 ms), so that only a name is looked for in the documents: `has_word` may have to
     # read the index's CC-CEDICT words (0.2 s at 1.4 M characters, once)
     names = _english_names(capitalised) if english else dictionary_names([c.word for c in asked], english=False)
+    # a people or nationality (英国人, 蒙古人) is written where its place or name is: "是哪个英国人让西方学界知道了邵临溪？"
+    # asks about the "英国地理学者约翰·哈德威克" of a page that never writes 英国人
     return tuple(c.word for c in asked if c.word in names
-                 and not any(map(has_word, (*(c.alternatives or (c.word,)), *names[c.word]))))
+                 and not any(map(has_word, (*(c.alternatives or (c.word,)), *names[c.word])))
+                 and not (len(c.word) >= 3 and c.word.endswith("人") and has_word(c.word[:-1])))
