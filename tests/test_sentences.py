@@ -107,6 +107,8 @@ def test_lines_of_a_field_list_and_items_ending_in_a_clause_mark_are_no_headings
         # a line of that form with no other next to it is a heading with its subtitle
         ("安全观的分野:价值观红利与政治豪赌", True), ("正文" * 20 + "。", False),
     ]
+    # a Markdown heading is one, whatever it writes
+    assert [s.heading for s in split_sentences("# 员工手册：2026版\n## 第一章：总则\n" + "正文" * 20 + "。\n")] == [True, True, False]
 
 
 def test_a_numbered_section_heading_ends_the_header():

@@ -173,8 +173,9 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
             # A short line ending in a clause mark is an item of a list that one sentence runs through ("（三）司龄满6年
             # 不满10年的，每年12天；"), not a heading.
             heading = (quotable and not in_header and len(spans) == 1 and not table_line(quote)
-                       and not LIST_ITEM.match(line) and not in_field_list[line_no] and (quote.startswith("#") or (
-                           len(quote) <= HEADING_CHARS and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "." + CLAUSE_ENDS)))
+                       and not LIST_ITEM.match(line) and (quote.startswith("#") or (
+                           not in_field_list[line_no] and len(quote) <= HEADING_CHARS
+                           and quote.rstrip(CLOSERS)[-1:] not in END_MARKS + "." + CLAUSE_ENDS)))
             sentences.append(Sentence(source, offset + a, offset + b, quote, header, quotable, heading))
         offset += len(line) + 1
     if in_header:
