@@ -185,8 +185,8 @@ def test_an_item_of_a_list_is_quoted_and_a_title_over_a_heading_is_not(tmp_path_
 
 
 # Written at stop 33 after a helper's meeting minutes and appliance manual: a spec sheet's lines under its first
-# section were read as header lines and as headings, never quoted; a header line was quoted only for a question
-# about the document itself, not for one naming its field.
+# section were read as header lines and as headings, never quoted; a meeting's time, place and chair were header
+# lines, quoted only for a question about the document itself.
 RECORDS = {
     "minutes.txt": "柳溪社区居委会第三季度工作会议纪要\n\n会议时间：2023年9月14日下午2:30\n会议地点：党群服务中心二楼第一会议室\n"
                    "主持人：居委会主任 蒋慧芳\n\n一、上季度工作回顾\n程立军副主任通报了第二季度重点工作完成情况，社区共完成"
@@ -203,7 +203,8 @@ def records_engine(tmp_path_factory):
 
 
 @pytest.mark.parametrize("question, quote", [
-    ("会议地点在哪里？", "会议地点：党群服务中心二楼第一会议室"), ("除湿机的功率是多少？", "额定输入功率：320W"),
+    ("会议地点在哪里？", "会议地点：党群服务中心二楼第一会议室"), ("会议是谁主持的？", "主持人：居委会主任 蒋慧芳"),
+    ("会议什么时候开的？", "会议时间：2023年9月14日下午2:30"), ("除湿机的功率是多少？", "额定输入功率：320W"),
     ("水箱容量多大？", "水箱容量：4.5升"),
 ])
 def test_a_field_line_is_quoted_for_its_field(records_engine, question, quote):
@@ -502,10 +503,11 @@ def test_minutes_a_manual_a_school_notice_and_a_local_history_nobody_tuned_for(t
     # refusals, the right passage first for 0.688 and in the first five for 0.896. With a list of "field：value"
     # lines and items ending in "；" no longer headings, a numbered section ending the header and a header line
     # naming the asked field quoted: 0.625, 4 of 16, 13, 0.750, 0.979. With a people or nationality written where
-    # its place is (英国人, 英国): 0.646, 4 of 16, 12. Floors, not goals.
+    # its place is (英国人, 英国): 0.646, 4 of 16, 12. With a field naming no publication detail (会议地点：…) as
+    # content, not a header line: 0.688, 4 of 16, 12, 0.771, 1.000. Floors, not goals.
     report = evaluate_folder(tmp_path, "records", hit_at_5=0.97)
-    assert report.answer_accuracy >= 0.64 and report.refusals >= 4 and report.false_refusals <= 12
-    assert report.hit_at_1 >= 0.75
+    assert report.answer_accuracy >= 0.68 and report.refusals >= 4 and report.false_refusals <= 12
+    assert report.hit_at_1 >= 0.77
 
 
 def test_office_documents_written_after_the_change_that_they_measure(tmp_path):
@@ -515,9 +517,24 @@ def test_office_documents_written_after_the_change_that_they_measure(tmp_path):
     # who never saw the engine, after the change to headings and header lines was made on tests/data/records: a
     # held-out measure of it. 50 questions they answer (half asking a "名称：值" or header line; three in English,
     # the clinic's in Traditional script) and 15 on their topics that they do not. Stop 32's code: 0.520, 9 of 15
-    # refused, 8 false refusals, hit@1 0.700, hit@5 0.820; stop 33's: 0.740, 8 of 15, 7, 0.760, 0.940. Floors.
-    report = evaluate_folder(tmp_path, "office", hit_at_5=0.93)
+    # refused, 8 false refusals, hit@1 0.700, hit@5 0.820; stop 33's: 0.740, 8 of 15, 7, 0.760, 0.940; with a
+    # meeting's time, place and chair as content, not header lines: 0.740, 8, 7, 0.820, 0.980. Floors.
+    report = evaluate_folder(tmp_path, "office", hit_at_5=0.97)
     assert report.answer_accuracy >= 0.74 and report.refusals >= 8 and report.false_refusals <= 7
+    assert report.hit_at_1 >= 0.82
+
+
+def test_documents_opening_with_fields_written_after_the_change_that_they_measure(tmp_path):
+    # tests/data/opening_fields (two meetings' minutes, a notice with its 文号 and contact lines, an event
+    # announcement in Traditional script, a work report), written at stop 33 by a third helper who never saw the
+    # engine, after a meeting's time, place and chair stopped being header lines: each opens with a block of
+    # "名称：值" lines, and half of its 40 answerable questions ask for one, in the field's words or a reader's
+    # ("会是在哪儿开的？"); 15 it does not answer. Stop 32's code: 0.500, 3 of 15 refused, 8 false refusals,
+    # hit@1 0.575, hit@5 0.675; with stop 33's headings alone: 0.550, 3, 8, 0.625, 0.750; with fields naming no
+    # publication detail as content: 0.650, 3, 8, 0.725, 0.925. Floors, not goals.
+    report = evaluate_folder(tmp_path, "opening_fields", hit_at_5=0.92)
+    assert report.answer_accuracy >= 0.65 and report.refusals >= 3 and report.false_refusals <= 8
+    assert report.hit_at_1 >= 0.72
 
 
 @pytest.mark.parametrize("question, language", [

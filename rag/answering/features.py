@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.answering.kinds import HAS_NUMBER, PERSON, PLACE, REASON, TIME, WORK_TITLE, asked_units
 from rag.answering.questions import Question
-from rag.chunking import Sentence, field_name, table_line
+from rag.chunking import Sentence, table_line
 from rag.retrieval.query import Concept, Query, share_found
 from rag.tokens import normalize
 
@@ -282,11 +282,6 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         for row, o in enumerate(own):
             if any(view.defines + mark in texts[o] for mark in DEFINITION_MARKS):
                 defines[row] = 1.0
-    # A header line naming the field the question asks about answers it ("会议地点：…" for "会议地点在哪里？"), as
-    # the header answers a question about the document itself; not the title ("星际大战：原力觉醒"), which names
-    # no field.
-    field_asked = np.array([len(name := field_name(texts[o])) >= 2 and name in view.squashed if h else False
-                            for o, h in zip(own, (corpus.header[ids] & ~corpus.title[ids]).tolist())], dtype=bool)
     document_rank_all = _relative_rank(document_scores)
     top_document = document_scores.max() if len(document_scores) else 0.0
     document_share = document_scores[corpus.document[ids]] / top_document if top_document > 0 else np.zeros(n)
@@ -309,7 +304,7 @@ def candidate_features(corpus: Corpus, view: QuestionView, query: Query, candida
         "rest_previous": rest[:, 2], "rest_next": rest[:, 3],
         "bigram": bigram, "bigram_gap": _gap(bigram), "bigram_window": bigram_window, "novelty": novelty,
         "title": corpus.title[ids], "heading": corpus.heading[ids], "header": corpus.header[ids],
-        "header_asked": corpus.header[ids] * (view.about_document | field_asked), "line_start": corpus.line_start[ids],
+        "header_asked": corpus.header[ids] * view.about_document, "line_start": corpus.line_start[ids],
         "position": (ids - corpus.first[ids]) / span, "log_length": np.log1p(corpus.length[ids]),
         **{f"{kind}_match": match[kind] * (kind in k) for kind in KINDS},
         "time_near": near(corpus.has_time) * ("time" in k), "quantity_near": near(corpus.has_number) * ("quantity" in k),

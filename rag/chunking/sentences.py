@@ -28,14 +28,16 @@ MARKDOWN_TABLE_RULE = re.compile(r"\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?)?\s*")  # "|--
 BOILERPLATE = re.compile(r"扫码|二维码|关注公众号|关注我们|获取更多.{0,6}资讯|点击阅读原文|长按识别|点赞|点个在看")
 
 # A document's header is the run of short lines before its first real paragraph, Markdown heading or numbered
-# section heading (site, date, view count, source, author, editor in a news article; the time, place and chair
-# of a meeting above its minutes). A spec sheet's lines under "一、主要技术参数" are its content.
+# section heading (site, date, view count, source, author, editor in a news article): a spec sheet's lines under
+# "一、主要技术参数" are its content.
 OUTLINE_HEADING = re.compile(r"\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|第[一二三四五六七八九十百零〇\d]{1,4}[章节条部篇])")
 PARAGRAPH_CHARS = 40
 MAX_HEADER_LINES = 12
-# What a header line names. A short line among them that ends as a sentence does and names none of these is
-# content ("2023年，中国国内生产总值达到126万亿元。" under a title), though the header may go on after it.
-HEADER_WORDS = re.compile(r"作者|编辑|责编|记者|来源|出处|转载|本文|原标题|撰写|授权|摄影|图片|通讯员|发布|阅读|浏览")
+# What a header line names, in both scripts (the text is split as written). A short line among them that ends as
+# a sentence does and names none of these is content ("2023年，中国国内生产总值达到126万亿元。" under a title),
+# though the header may go on after it.
+HEADER_WORDS = re.compile(r"作者|编辑|編輯|责编|責編|记者|記者|来源|來源|出处|出處|转载|轉載|本文|标题|標題|撰写|撰寫|授权|授權"
+                          r"|摄影|攝影|图片|圖片|通讯员|通訊員|发布|發布|阅读|閱讀|浏览|瀏覽")
 HEADING_CHARS = 30
 # A bulleted line ("- 重量：约 198 克", "－3月12日：第一次段考") is an item of a list, not a heading: a bullet of ASCII
 # or a middle dot needs a space after it (not "-5度", "·" inside a name), a full-width or symbol bullet does not.
@@ -134,12 +136,6 @@ def table_line(text: str) -> bool:
     return TABLE_CELLS in text or bool(MARKDOWN_TABLE_RULE.fullmatch(text))
 
 
-def field_name(line: str) -> str:
-    """The field a line names before its value ("会议地点" of "会议地点：第一会议室"), "" if it names none."""
-    match = FIELD_LINE.match(line)
-    return match.group(1).strip() if match else ""
-
-
 def _in_field_list(lines: list[str]) -> list[bool]:
     """Per line: it names a field and its value, and so does the nearest non-blank line before or after it."""
     fields = [bool(FIELD_LINE.match(line)) if line.strip() else None for line in lines]
@@ -165,7 +161,11 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
                           or line.lstrip().startswith("#")  # a Markdown document opens with its title
                           or OUTLINE_HEADING.match(line)):
             in_header = False
-        header = in_header and not (line.strip().rstrip(CLOSERS)[-1:] in END_MARKS and not HEADER_WORDS.search(line))
+        # A field naming no publication detail is the document's content, though it comes first: a meeting's time,
+        # place and chair above its minutes ("会议地点：第一会议室"), an event's fee.
+        field = FIELD_LINE.match(line)
+        header = in_header and not (line.strip().rstrip(CLOSERS)[-1:] in END_MARKS and not HEADER_WORDS.search(line)
+                                    or field and not HEADER_WORDS.search(field.group(1)))
         spans = _split_line(line)
         for a, b in spans:
             quote = line[a:b]
