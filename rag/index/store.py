@@ -2,8 +2,9 @@
 on load.
 
 Layout of an index folder (FORMAT_VERSION 8: 7 with a short line ending in a clause mark, or one of a list of
-"field：value" lines, no longer a heading; 7: 6 with periods inside Latin names no longer ending sentences; 6: 5
-and a table row's header among the facts). Everything a question needs is saved at build time, so that loading
+"field：value" lines, no longer a heading, a numbered section heading ending the header, and a field naming no
+publication detail, "会议地点：…", no header line; 7: 6 with periods inside Latin names no longer ending sentences;
+6: 5 and a table row's header among the facts). Everything a question needs is saved at build time, so that loading
 is reading files, not computing: the BM25 tables, the per-sentence facts the answer features use (their
 Traditional->Simplified text included) and the vectors (the sentences' memory-mapped).
     manifest.json        format version, embedder, chunking, sources (sha256, characters, and the number of
