@@ -136,13 +136,13 @@ def table_line(text: str) -> bool:
     return TABLE_CELLS in text or bool(MARKDOWN_TABLE_RULE.fullmatch(text))
 
 
-def _in_field_list(lines: list[str]) -> list[bool]:
-    """Per line: it names a field and its value, and so does the nearest non-blank line before or after it."""
-    fields = [bool(FIELD_LINE.match(line)) if line.strip() else None for line in lines]
+def _in_field_list(lines: list[str], fields: list[re.Match | None]) -> list[bool]:
+    """Per line: it names a field and its value (`fields`: FIELD_LINE's match of each line), and so does the
+    nearest non-blank line before or after it."""
     out = [False] * len(lines)
     previous = None  # the nearest non-blank line's index
-    for i, field in enumerate(fields):
-        if field is None:
+    for i, (line, field) in enumerate(zip(lines, fields)):
+        if not line.strip():
             continue
         if field and previous is not None and fields[previous]:
             out[i] = out[previous] = True
@@ -155,7 +155,8 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
     offset = 0
     in_header = True
     lines = text.split("\n")
-    in_field_list = _in_field_list(lines)
+    fields = [FIELD_LINE.match(line) for line in lines]
+    in_field_list = _in_field_list(lines, fields)
     for line_no, line in enumerate(lines):
         if in_header and (len(line.strip()) >= PARAGRAPH_CHARS or line_no >= MAX_HEADER_LINES
                           or line.lstrip().startswith("#")  # a Markdown document opens with its title
@@ -163,7 +164,7 @@ def split_sentences(text: str, source: str = "") -> list[Sentence]:
             in_header = False
         # A field naming no publication detail is the document's content, though it comes first: a meeting's time,
         # place and chair above its minutes ("会议地点：第一会议室"), an event's fee.
-        field = FIELD_LINE.match(line)
+        field = fields[line_no]
         header = in_header and not (line.strip().rstrip(CLOSERS)[-1:] in END_MARKS and not HEADER_WORDS.search(line)
                                     or field and not HEADER_WORDS.search(field.group(1)))
         spans = _split_line(line)
