@@ -10,6 +10,9 @@ def test_cc_cedict_tells_names_by_their_capitalised_pinyin():
     # 苹果 [ping2 guo3] is a fruit; 成功 is "success" besides a town in Taiwan, so no name; 文革 abbreviates 文化大革命
     assert dictionary_names(["谷歌", "微软", "苹果公司", "苹果", "成功", "文革", "市场"], english=False) == {
         "谷歌": ("谷歌",), "微软": ("微软",), "苹果公司": ("苹果公司",), "文革": ("文化大革命", "文革")}
+    # a people or nationality is written by its place or name too
+    assert dictionary_names(["英国人", "客家人", "凯尔特人"], english=False) == {
+        "英国人": ("英国", "英国人"), "客家人": ("客家", "客家人"), "凯尔特人": ("凯尔特", "凯尔特人")}
     # a day or a month is capitalised too (星期六 [Xing1 qi1 liu4] "Saturday", 一月 "January"), but it is a date the
     # documents may write otherwise (上周六, 1月): "上个星期六 Claude 一天被装了多少次?" was refused
     assert dictionary_names(["星期六", "礼拜六", "一月", "十二月", "春节", "十月革命", "五四运动"], english=False) == {

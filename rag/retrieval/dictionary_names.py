@@ -32,7 +32,7 @@ from pathlib import Path
 from rag.retrieval.glossary import LONGEST_RUN, cedict_entries, cedict_table_path
 from rag.retrieval.query import Concept
 
-NAMES_RULES = 7  # in the cached table's file name: a change to what counts as a name makes a new table
+NAMES_RULES = 8  # in the cached table's file name: a change to what counts as a name makes a new table
 CAPITALISED = re.compile(r"[A-Z][A-Za-z]+")
 ABBREVIATES = re.compile(r"abbr\. for (?:[^|\[/]*\|)?([\u3400-\u9fff]+)")  # "abbr. for 文化大革命", "abbr. for 奧運會|奥运会"
 PINYIN_SYLLABLE = re.compile(r"[bcdfghjklmnpqrstwxyz]{0,2}[aeiouv:]+(?:n|ng|r)?|[aeo]")
@@ -92,6 +92,10 @@ def _write_names(path: Path) -> None:
         named = set().union(*senses)
         if e.headword not in common and not (named and named <= CALENDAR):
             headwords.setdefault(e.headword, {e.headword}).update(ABBREVIATES.findall(e.definition))
+            # a people or nationality is written where its place or name is (英国人: 英国, 客家人: 客家):
+            # "是哪个英国人让西方学界知道了邵临溪？" asks about the "英国地理学者约翰·哈德威克" of a page never writing 英国人
+            if len(e.headword) >= 3 and e.headword.endswith("人"):
+                headwords[e.headword].add(e.headword[:-1])
         for w in named - CALENDAR:
             if not _romanised(w, syllables):
                 english.setdefault(w, set()).add(e.headword)
@@ -207,8 +211,5 @@ def unwritten_names(concepts: Sequence[Concept], capitalised: Sequence[tuple[str
     # the dictionary first (0.04 ms), so that only a name is looked for in the documents: `has_word` may have to
     # read the index's CC-CEDICT words (0.2 s at 1.4 M characters, once)
     names = _english_names(capitalised) if english else dictionary_names([c.word for c in asked], english=False)
-    # a people or nationality (英国人, 蒙古人) is written where its place or name is: "是哪个英国人让西方学界知道了邵临溪？"
-    # asks about the "英国地理学者约翰·哈德威克" of a page that never writes 英国人
     return tuple(c.word for c in asked if c.word in names
-                 and not any(map(has_word, (*(c.alternatives or (c.word,)), *names[c.word])))
-                 and not (len(c.word) >= 3 and c.word.endswith("人") and has_word(c.word[:-1])))
+                 and not any(map(has_word, (*(c.alternatives or (c.word,)), *names[c.word]))))
