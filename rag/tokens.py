@@ -125,6 +125,11 @@ def pos_tagger():
     return _pos_tagger
 
 
+def in_jieba_dictionary(word: str) -> bool:
+    """Whether jieba's table holds `word` as a word (its prefixes of longer words are held with frequency 0)."""
+    return bool(segmenter().FREQ.get(word))
+
+
 def _jieba_terms(segment: str) -> list[str]:
     return [w for w in segmenter().cut_for_search(segment) if HAS_WORD_CHAR.search(w)] if segment.strip() else []
 

@@ -193,12 +193,15 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
                glossary: dict[str, list[str]], about_document: bool,
                cut: Callable[[str], list[str]] = lambda text: [text],
                numbers_between: Callable[[float, float, bool], list[str]] = lambda low, high, percent: [],
-               written: Callable[[str], bool] = lambda word: False, chinese: bool = False) -> Query:
+               written: Callable[[str], bool] = lambda word: False, chinese: bool = False,
+               glued: Callable[[str], tuple[str, ...]] = lambda word: ()) -> Query:
     """`cut` splits a glossary term into index terms, for BM25 ("首席执行官" -> 首席, 执行官); `numbers_between`
     gives the index's number terms with a value in a range ("3600万" for 3000万 to 4000万), percentages or not.
     `written` tells whether the documents write a word in Latin script somewhere, also inside a longer one or
     with other separators ("gpt" in "gpt-5.4", "gpt5.4", "claudecode" for "claude code"); `chinese`: the
-    question is in Chinese, so a word in Latin script in it is a name or a term."""
+    question is in Chinese, so a word in Latin script in it is a name or a term. `glued` gives the index's
+    terms that hold a name the index lacks as a term, cut with a neighbouring character or without one
+    ("梁雨菲于" for 梁雨菲): they find it as the documents' cut has it."""
     concepts: dict[str, Concept] = {}
     search_terms: list[str] = []
     previous = ""
@@ -225,6 +228,7 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
             previous = term
             continue
         alternatives: tuple[str, ...] = (term,)
+        forms: tuple[str, ...] = ()
         if about_document and term in DOCUMENT_WORDS:
             alternatives = HEADER_SYNONYMS.get(term, ())
             if not alternatives:
@@ -240,10 +244,14 @@ def make_query(terms: list[str], idf: Callable[[str], float], in_corpus: Callabl
                 alternatives = tuple(dict.fromkeys((term, *renderings, *HEADER_SYNONYMS.get(term, ()))))
         elif not LATIN_WORD.fullmatch(term) and (variants := regional_variants(term)):
             alternatives = tuple(dict.fromkeys((term, *variants)))
-        weight = idf(term) * (ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
+        elif forms := glued(term):
+            alternatives = (term, *forms)
+        # a name the documents write only glued ("梁雨菲于") is as rare as that term, not found nowhere
+        weight = (min(map(idf, alternatives)) if forms else idf(term)) * (
+            ANSWER_KIND_WEIGHT if previous in ANSWER_KIND_AFTER else 1.0)
         in_sentence = CURRENCY_FORMS if term == MONEY_WORD and previous in ASKS_AMOUNT else ()
         concepts.setdefault(term, Concept(term, weight, alternatives, in_sentence))
-        search_terms.extend(t for a in alternatives or (term,) for t in (cut(a) if a != term else (a,)))
+        search_terms.extend(t for a in alternatives or (term,) for t in (cut(a) if a != term and a not in forms else (a,)))
         previous = term
     if not concepts:  # a question made only of stopwords still searches with them
         search_terms = list(terms)
