@@ -145,9 +145,9 @@ class Engine:
         found nowhere. A name that is a term somewhere is left as it is: adding its glued forms moved the answer
         model's weights by 0.044 on retraining, for no better figure on CMRC or DRCD."""
         bm25 = self._sentence_bm25
-        if len(word) < 3 or not CHINESE_WORD.fullmatch(word) or in_jieba_dictionary(word) or bm25.document_frequency(word):
+        if len(word) < 3 or not CHINESE_WORD.fullmatch(word) or bm25.document_frequency(word) or in_jieba_dictionary(word):
             return ()
-        terms, found = self._chinese_terms, []
+        terms, found = self._term_lines, []
         at = terms.find(word)
         while at >= 0:
             start, end = terms.rfind("\n", 0, at) + 1, terms.find("\n", at)
@@ -158,10 +158,10 @@ class Engine:
         return tuple(dict.fromkeys(found))
 
     @cached_property
-    def _chinese_terms(self) -> str:
-        """The index's terms written in Chinese characters only, one a line, read from the vocabulary at the first
-        question naming a word jieba does not know."""
-        return "\n" + "\n".join(t for t in self._sentence_bm25.terms() if CHINESE_WORD.fullmatch(t)) + "\n"
+    def _term_lines(self) -> str:
+        """The index's terms, one a line, joined at the first question naming a word jieba does not know (6 ms at
+        1.4 M characters): a word is found inside them by one scan of the string."""
+        return "\n" + "\n".join(self._sentence_bm25.terms()) + "\n"
 
     @cached_property
     def _model(self) -> AnswerModel:
